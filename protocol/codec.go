@@ -1,0 +1,160 @@
+package protocol
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// maxKeptBuffer is the largest encode buffer an Encoder keeps between messages.
+const maxKeptBuffer = 1 << 20
+
+// Encoder writes messages as frames to one writer. It is not safe for concurrent use.
+type Encoder struct {
+	w   io.Writer
+	buf bytes.Buffer // reused frame buffer: header, then JSON
+}
+
+// NewEncoder returns an Encoder that writes to w.
+func NewEncoder(w io.Writer) *Encoder {
+	return &Encoder{w: w}
+}
+
+// Encode writes m as one frame in a single Write call. It fails without writing when m
+// is nil, of an unknown type, or encodes to more than MaxFrameSize bytes.
+func (e *Encoder) Encode(m Message) error {
+	if m == nil {
+		return errors.New("encode message: nil message")
+	}
+	t := m.Type()
+	frame, err := e.marshal(m)
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", t, err)
+	}
+	defer e.release()
+	if _, err := e.w.Write(frame); err != nil {
+		return fmt.Errorf("write %s: %w", t, err)
+	}
+	return nil
+}
+
+// marshal builds the frame for m in e.buf and returns its bytes.
+func (e *Encoder) marshal(m Message) ([]byte, error) {
+	var hdr [HeaderSize]byte // a placeholder, filled in below
+	e.buf.Reset()
+	e.buf.Write(hdr[:])
+	enc := json.NewEncoder(&e.buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(m); err != nil {
+		e.release()
+		return nil, err
+	}
+	e.buf.Truncate(e.buf.Len() - 1) // json.Encoder ends each value with a newline
+	n := e.buf.Len() - HeaderSize
+	if err := checkOutgoing(m.Type(), n); err != nil {
+		e.release()
+		return nil, err
+	}
+	frame := e.buf.Bytes()
+	putHeader(frame, m.Type(), n)
+	return frame, nil
+}
+
+// release drops a buffer that grew large for one big message.
+func (e *Encoder) release() {
+	if e.buf.Cap() > maxKeptBuffer {
+		e.buf = bytes.Buffer{}
+	}
+}
+
+// Decoder reads messages from frames. It never reads past the frame it decodes, so the
+// reader may carry other data after a message. It is not safe for concurrent use.
+type Decoder struct {
+	r   io.Reader
+	max int
+}
+
+// NewDecoder returns a Decoder that reads from r and accepts payloads up to MaxFrameSize.
+func NewDecoder(r io.Reader) *Decoder {
+	return &Decoder{r: r, max: MaxFrameSize}
+}
+
+// SetMaxFrameSize lowers the largest payload the Decoder accepts. Zero or less, or more
+// than MaxFrameSize, means MaxFrameSize.
+func (d *Decoder) SetMaxFrameSize(n int) {
+	d.max = limit(n)
+}
+
+// Decode reads one frame and returns its message as a pointer to the concrete struct,
+// such as *Hello. It returns io.EOF, unwrapped, when the reader ends cleanly between
+// frames; the frame errors of ReadFrame, wrapped; or a *DecodeError when the payload is
+// not valid JSON for the message's type.
+func (d *Decoder) Decode() (Message, error) {
+	f, err := ReadFrame(d.r, d.max)
+	if errors.Is(err, io.EOF) {
+		return nil, io.EOF
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read frame: %w", err)
+	}
+	m := newMessage(f.Type)
+	if err := json.Unmarshal(f.Payload, m); err != nil {
+		return nil, &DecodeError{Type: f.Type, Err: err}
+	}
+	return m, nil
+}
+
+// Expect decodes one message and returns it if it is a T. A received *Error comes back as
+// a *RemoteError, any other message as an *UnexpectedMessageError; decoding errors are
+// those of Decode.
+func Expect[T Message](d *Decoder) (T, error) {
+	var want T
+	m, err := d.Decode()
+	if err != nil {
+		return want, err
+	}
+	if got, ok := m.(T); ok {
+		return got, nil
+	}
+	if e, ok := m.(*Error); ok {
+		return want, &RemoteError{Code: e.Code, Message: e.Message}
+	}
+	return want, &UnexpectedMessageError{Got: m.Type(), Want: want.Type()}
+}
+
+// DecodeError reports a payload that is not valid JSON for its message type.
+type DecodeError struct {
+	Type MsgType
+	Err  error
+}
+
+// Error implements error.
+func (e *DecodeError) Error() string {
+	return fmt.Sprintf("decode %s: %v", e.Type, e.Err)
+}
+
+// Unwrap returns the JSON error.
+func (e *DecodeError) Unwrap() error { return e.Err }
+
+// UnexpectedMessageError reports a valid message of a type the receiver did not expect.
+type UnexpectedMessageError struct {
+	Got, Want MsgType
+}
+
+// Error implements error.
+func (e *UnexpectedMessageError) Error() string {
+	return fmt.Sprintf("unexpected message %s, want %s", e.Got, e.Want)
+}
+
+// RemoteError is an Error message received from the peer.
+type RemoteError struct {
+	Code    string
+	Message string
+}
+
+// Error implements error.
+func (e *RemoteError) Error() string {
+	return fmt.Sprintf("remote error %s: %s", e.Code, e.Message)
+}
