@@ -1,0 +1,189 @@
+// Package api is the controller's REST API, served with gin.
+//
+// Every request passes the same chain: a request id, the access log and
+// metrics, panic recovery and a body size limit; routes under /api/ then
+// authenticate the caller's API key and validate the request against the
+// embedded OpenAPI document (openapi.yaml) before their handler runs.
+// Handlers are thin: they decode, call the store or the agent service, and
+// encode. Every error reaches the client through one type, Error, written
+// as the contract's error envelope in one place (errors.go).
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/grim-reaper/grim/controller/internal/store"
+)
+
+// Defaults of the optional Deps fields.
+const (
+	DefaultMaxBodyBytes      = 1 << 20
+	DefaultAgentOfflineAfter = 45 * time.Second
+)
+
+// AgentService is what the API needs from the agent hub. Its errors may be
+// the store's sentinels: store.ErrAgentUnavailable answers 503 and
+// store.ErrNotFound 404.
+type AgentService interface {
+	// CreateJoinToken makes a one-time join token for accountID valid for
+	// ttl and returns the token string an agent enrols with.
+	CreateJoinToken(ctx context.Context, accountID string, ttl time.Duration) (
+		token string, expiresAt time.Time, err error)
+	// Ping measures the round-trip time to a connected agent.
+	Ping(ctx context.Context, accountID, agentID string) (rtt time.Duration, err error)
+	// Revoke revokes the agent and ends its connection.
+	Revoke(ctx context.Context, accountID, agentID string) error
+	// Online reports whether the agent is connected to this controller.
+	Online(agentID string) bool
+}
+
+// HealthCheck is one component reported by GET /api/status under its Name.
+type HealthCheck struct {
+	Name  string
+	Check func(ctx context.Context) error
+}
+
+// Deps are the API's collaborators and settings. Store is required; every
+// other field has a default.
+type Deps struct {
+	Store   *store.Store
+	Logger  *slog.Logger
+	Version string
+	// Agents is the agent hub. Without it the agent routes that need it
+	// answer 503 AGENT_UNAVAILABLE.
+	Agents AgentService
+	// Health are the components reported by GET /api/status besides the
+	// database and the API itself.
+	Health []HealthCheck
+	// Registry receives the HTTP metrics and is served at GET /metrics.
+	// Nil means a registry of the API's own.
+	Registry *prometheus.Registry
+	// MaxBodyBytes limits request bodies; larger ones answer 413.
+	MaxBodyBytes int64
+	// StartedAt is when the controller started, for uptime.
+	StartedAt time.Time
+	// Now is the clock.
+	Now func() time.Time
+	// Web serves the dashboard at "/" and every path outside /api/ that no
+	// route takes. Nil means those paths answer 404.
+	Web http.Handler
+	// Storage reports the used and total bytes of the file system that
+	// holds the data, for GET /api/status. DiskUsage makes one.
+	Storage func(ctx context.Context) (used, total uint64, err error)
+	// AgentOfflineAfter is how long after its last heartbeat an agent that
+	// the store calls online is shown offline.
+	AgentOfflineAfter time.Duration
+}
+
+// API is the controller's HTTP API.
+type API struct {
+	store   *store.Store
+	log     *slog.Logger
+	version string
+	agents  AgentService
+	health  []HealthCheck
+	reg     *prometheus.Registry
+	metrics *httpMetrics
+	maxBody int64
+	started time.Time
+	now     func() time.Time
+	web     http.Handler
+	storage func(ctx context.Context) (used, total uint64, err error)
+
+	offlineAfter time.Duration
+	spec         []byte
+	router       routers.Router
+	engine       *gin.Engine
+}
+
+// New builds the API and its routes. It panics if the embedded OpenAPI
+// document is invalid, which the package's tests rule out.
+func New(d Deps) *API {
+	a := &API{
+		store:        d.Store,
+		log:          d.Logger,
+		version:      d.Version,
+		agents:       d.Agents,
+		health:       d.Health,
+		reg:          d.Registry,
+		maxBody:      d.MaxBodyBytes,
+		started:      d.StartedAt,
+		now:          d.Now,
+		web:          d.Web,
+		storage:      d.Storage,
+		offlineAfter: d.AgentOfflineAfter,
+	}
+	a.applyDefaults()
+	a.metrics = newHTTPMetrics(a.reg)
+	a.spec, a.router = mustLoadSpec()
+	a.engine = a.routes()
+	return a
+}
+
+func (a *API) applyDefaults() {
+	if a.log == nil {
+		a.log = slog.New(slog.DiscardHandler)
+	}
+	a.log = a.log.With("component", "http")
+	if a.now == nil {
+		a.now = time.Now
+	}
+	if a.started.IsZero() {
+		a.started = a.now()
+	}
+	if a.maxBody <= 0 {
+		a.maxBody = DefaultMaxBodyBytes
+	}
+	if a.offlineAfter <= 0 {
+		a.offlineAfter = DefaultAgentOfflineAfter
+	}
+	if a.reg == nil {
+		a.reg = prometheus.NewRegistry()
+	}
+}
+
+// Handler returns the HTTP handler of the whole API.
+func (a *API) Handler() http.Handler { return a.engine }
+
+// routes builds the gin engine. Route handlers are in one file per
+// resource; the middleware is in one file each.
+func (a *API) routes() *gin.Engine {
+	gin.SetMode(gin.ReleaseMode)
+	e := gin.New()
+	e.HandleMethodNotAllowed = true
+	// A redirect is not an answer a JSON client expects: a wrong path gets
+	// the 404 envelope instead.
+	e.RedirectTrailingSlash = false
+	e.RedirectFixedPath = false
+	e.ContextWithFallback = true
+	_ = e.SetTrustedProxies(nil)
+
+	e.Use(a.requestID, a.accessLog, a.countRequest, a.recovery, a.limitBody)
+	e.NoRoute(a.noRoute)
+	e.NoMethod(a.noMethod)
+
+	e.GET("/healthz", a.healthz)
+	e.GET("/metrics", a.metricsHandler())
+	e.GET("/api/openapi.yaml", a.validateRequest, a.openAPI)
+
+	// Authentication comes before validation: a caller without a valid key
+	// learns nothing about the shape of requests.
+	authed := e.Group("/api", a.authenticate, a.validateRequest)
+	authed.GET("/status", a.getStatus)
+	authed.POST("/keys", a.createKey)
+	authed.GET("/keys", a.listKeys)
+	authed.DELETE("/keys/:id", a.deleteKey)
+	authed.POST("/agents/tokens", a.createJoinToken)
+	authed.GET("/agents", a.listAgents)
+	authed.GET("/agents/:id", a.getAgent)
+	authed.DELETE("/agents/:id", a.deleteAgent)
+	authed.POST("/agents/:id/ping", a.pingAgent)
+	return e
+}

@@ -1,0 +1,128 @@
+package api
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/gin-gonic/gin"
+)
+
+// validateRequest checks the request against its operation in the OpenAPI
+// document and answers 400 VALIDATION_ERROR, naming the field, when it does
+// not match. A JSON body without a Content-Type is taken as JSON.
+func (a *API) validateRequest(c *gin.Context) {
+	req := c.Request
+	route, params, err := a.router.FindRoute(req)
+	if err != nil {
+		// Every gin route is in the document (a test checks), so this is a
+		// fault of ours, not of the client.
+		a.fail(c, fmt.Errorf("find openapi operation of %s %s: %w", req.Method, c.FullPath(), err))
+		return
+	}
+	if req.Header.Get("Content-Type") == "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	input := &openapi3filter.RequestValidationInput{
+		Request:    req,
+		PathParams: params,
+		Route:      route,
+		// Check parameters and bodies only: authentication is the
+		// authenticate middleware's, and the handlers apply defaults.
+		Options: &openapi3filter.Options{
+			AuthenticationFunc:  openapi3filter.NoopAuthenticationFunc,
+			SkipSettingDefaults: true,
+		},
+	}
+	if err := openapi3filter.ValidateRequest(req.Context(), input); err != nil {
+		a.fail(c, requestError(err))
+		return
+	}
+	c.Next()
+}
+
+// requestError turns a kin-openapi validation error into the client's
+// Error. Messages name the field and the rule but never echo the value.
+func requestError(err error) error {
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return err
+	}
+	var multi openapi3.MultiError
+	if errors.As(err, &multi) && len(multi) > 0 {
+		return requestError(multi[0])
+	}
+	var reqErr *openapi3filter.RequestError
+	if !errors.As(err, &reqErr) {
+		return validationError("", "request does not match the API description")
+	}
+	if p := reqErr.Parameter; p != nil {
+		return parameterError(p, reqErr)
+	}
+	return bodyError(reqErr)
+}
+
+// parameterError describes a bad path, query or header parameter.
+func parameterError(p *openapi3.Parameter, reqErr *openapi3filter.RequestError) error {
+	reason := "is invalid"
+	var schemaErr *openapi3.SchemaError
+	var parseErr *openapi3filter.ParseError
+	switch {
+	case errors.Is(reqErr, openapi3filter.ErrInvalidRequired):
+		reason = "is required"
+	case errors.Is(reqErr, openapi3filter.ErrInvalidEmptyValue):
+		reason = "must not be empty"
+	case errors.As(reqErr, &schemaErr):
+		reason = schemaReason(schemaErr)
+	case errors.As(reqErr, &parseErr):
+		reason = "must be of type " + schemaType(p.Schema)
+	}
+	return validationError(p.Name, "%s parameter %q %s", p.In, p.Name, reason)
+}
+
+// bodyError describes a bad request body: its field is the JSON path of
+// the failing property, or "body" for the body as a whole.
+func bodyError(reqErr *openapi3filter.RequestError) error {
+	var schemaErr *openapi3.SchemaError
+	var parseErr *openapi3filter.ParseError
+	switch {
+	case errors.As(reqErr, &schemaErr):
+		field := strings.Join(schemaErr.JSONPointer(), ".")
+		if field == "" {
+			return validationError("body", "request body: %s", schemaReason(schemaErr))
+		}
+		return validationError(field, "%s: %s", field, schemaReason(schemaErr))
+	case errors.As(reqErr, &parseErr):
+		return validationError("body", "request body is not valid JSON")
+	case errors.Is(reqErr, openapi3filter.ErrInvalidRequired):
+		return validationError("body", "request body is required")
+	case strings.Contains(reqErr.Reason, "Content-Type"):
+		return validationError("content-type", "request body must be application/json")
+	default:
+		return validationError("body", "request body is invalid")
+	}
+}
+
+// schemaType is the type a parameter's schema names, for messages.
+func schemaType(ref *openapi3.SchemaRef) string {
+	if ref == nil || ref.Value == nil || ref.Value.Type == nil || len(*ref.Value.Type) == 0 {
+		return "string"
+	}
+	return (*ref.Value.Type)[0]
+}
+
+// schemaReason says which rule a value broke, more briefly than
+// kin-openapi for the rules whose own reasons are long.
+func schemaReason(err *openapi3.SchemaError) string {
+	switch {
+	case err.SchemaField == "required":
+		return "is required"
+	case err.SchemaField == "format" && err.Schema != nil:
+		return fmt.Sprintf("must be in %s format", err.Schema.Format)
+	default:
+		return err.Reason
+	}
+}
