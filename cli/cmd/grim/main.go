@@ -1,0 +1,39 @@
+// Command grim is the command-line client of the Grim Reaper REST API.
+//
+// It reads the controller's address from GRIM_URL (default http://127.0.0.1:8080) and the
+// API key from GRIM_API_KEY or the file named by GRIM_API_KEY_FILE.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/grim-reaper/grim/cli/internal/client"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := newRootCmd(os.Getenv).ExecuteContext(ctx)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "grim:", err)
+		os.Exit(exitCode(err))
+	}
+}
+
+// exitCode tells scripts what went wrong: 2 for a refused request (bad input, not found,
+// auth), 3 when the controller could not be reached or failed, 1 otherwise.
+func exitCode(err error) int {
+	var apiErr *client.Error
+	if errors.As(err, &apiErr) {
+		if apiErr.Status >= 500 {
+			return 3
+		}
+		return 2
+	}
+	return 1
+}

@@ -1,0 +1,57 @@
+package main
+
+import (
+	"context"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/grim-reaper/grim/controller/internal/server"
+	"github.com/grim-reaper/grim/internal/logging"
+)
+
+// serveOptions are the flags of `grim-controller serve`.
+type serveOptions struct {
+	cfg       server.Config
+	logLevel  string
+	logFormat string
+}
+
+func newServeCmd() *cobra.Command {
+	o := &serveOptions{cfg: server.DefaultConfig()}
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the controller until SIGTERM or SIGINT, then drain and exit 0",
+		Args:  cobra.NoArgs,
+		RunE:  func(cmd *cobra.Command, _ []string) error { return o.run(cmd.Context()) },
+	}
+	f := cmd.Flags()
+	c := &o.cfg
+	f.StringVar(&c.DataDir, "data-dir", c.DataDir, "state directory (SQLite file, CA, local storage)")
+	f.StringVar(&c.HTTPAddr, "http-addr", c.HTTPAddr, "REST API and dashboard address")
+	f.StringVar(&c.AgentAddr, "agent-addr", c.AgentAddr, "agent endpoint: QUIC on UDP and TLS on TCP")
+	f.StringVar(&c.DatabaseURL, "database-url", "", "postgres:// URL; default: SQLite in the data dir")
+	f.StringVar(&c.StorageURL, "storage-url", "", "chunk storage; default: under the data dir")
+	f.BoolVar(&c.AllowPrivateWebhooks, "allow-private-webhooks", false,
+		"let webhooks target loopback and private addresses")
+	f.StringSliceVar(&c.AgentTransports, "agent-transports", c.AgentTransports,
+		"agent transports to listen on: quic, tcp")
+	f.DurationVar(&c.Heartbeat, "heartbeat", c.Heartbeat, "agent heartbeat period")
+	f.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "drain limit on SIGTERM")
+	f.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
+	f.StringVar(&o.logFormat, "log-format", "text", "text or json")
+	return cmd
+}
+
+func (o *serveOptions) run(ctx context.Context) error {
+	log, err := logging.New(os.Stderr, o.logLevel, o.logFormat)
+	if err != nil {
+		return err
+	}
+	o.cfg.BootstrapAPIKey = os.Getenv("GRIM_BOOTSTRAP_API_KEY")
+	srv, err := server.New(ctx, o.cfg, log)
+	if err != nil {
+		return err
+	}
+	return srv.Run(ctx)
+}

@@ -1,0 +1,102 @@
+// Package server wires the controller together: state store, certificate authority, agent
+// endpoint, REST API and dashboard, and the background housekeeping, with a graceful stop.
+package server
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Config is the controller's configuration, filled from flags by the serve command.
+type Config struct {
+	DataDir     string
+	HTTPAddr    string
+	AgentAddr   string
+	DatabaseURL string
+	StorageURL  string
+	// AllowPrivateWebhooks lets webhooks target loopback and private addresses.
+	AllowPrivateWebhooks bool
+	// AgentTransports lists the agent transports to listen on: "quic", "tcp" or both.
+	AgentTransports []string
+	// Heartbeat is the agents' heartbeat period; an agent silent for three is offline.
+	Heartbeat time.Duration
+	// ShutdownTimeout bounds the drain on SIGTERM.
+	ShutdownTimeout time.Duration
+	// BootstrapAPIKey, when set, becomes the admin key created on first start.
+	BootstrapAPIKey string
+}
+
+// DefaultConfig returns the defaults the contract names.
+func DefaultConfig() Config {
+	return Config{
+		DataDir:         "./data",
+		HTTPAddr:        "127.0.0.1:8080",
+		AgentAddr:       "127.0.0.1:8443",
+		AgentTransports: []string{"quic", "tcp"},
+		Heartbeat:       10 * time.Second,
+		ShutdownTimeout: 30 * time.Second,
+	}
+}
+
+// Validate reports the first setting that cannot work, naming its flag.
+func (c Config) Validate() error {
+	if strings.TrimSpace(c.DataDir) == "" {
+		return errors.New("--data-dir must not be empty")
+	}
+	for flag, addr := range map[string]string{"--http-addr": c.HTTPAddr, "--agent-addr": c.AgentAddr} {
+		if _, _, err := net.SplitHostPort(addr); err != nil {
+			return fmt.Errorf("%s %q: %w", flag, addr, err)
+		}
+	}
+	if c.DatabaseURL != "" {
+		u, err := url.Parse(c.DatabaseURL)
+		if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+			return errors.New("--database-url must be a postgres:// URL")
+		}
+	}
+	if c.StorageURL != "" {
+		u, err := url.Parse(c.StorageURL)
+		if err != nil || u.Scheme != "file" {
+			// TODO: S3-compatible storage for scaled-out controllers; only local disk so far.
+			return errors.New("--storage-url: only file:// URLs are supported so far")
+		}
+	}
+	if _, _, err := c.transports(); err != nil {
+		return err
+	}
+	if c.Heartbeat < 100*time.Millisecond {
+		return errors.New("--heartbeat must be at least 100ms")
+	}
+	return nil
+}
+
+func (c Config) transports() (quic, tcp bool, err error) {
+	for _, t := range c.AgentTransports {
+		switch strings.ToLower(strings.TrimSpace(t)) {
+		case "quic":
+			quic = true
+		case "tcp":
+			tcp = true
+		default:
+			return false, false, fmt.Errorf("--agent-transports: unknown transport %q", t)
+		}
+	}
+	if !quic && !tcp {
+		return false, false, errors.New("--agent-transports: name quic, tcp or both")
+	}
+	return quic, tcp, nil
+}
+
+// storageDir is where chunks live on local disk.
+func (c Config) storageDir() string {
+	if c.StorageURL != "" {
+		if u, err := url.Parse(c.StorageURL); err == nil && u.Path != "" {
+			return u.Path
+		}
+	}
+	return c.DataDir + "/storage"
+}

@@ -1,0 +1,169 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/grim-reaper/grim/controller/internal/agenthub"
+	"github.com/grim-reaper/grim/controller/internal/api"
+	"github.com/grim-reaper/grim/controller/internal/pki"
+	"github.com/grim-reaper/grim/controller/internal/store"
+	"github.com/grim-reaper/grim/internal/buildinfo"
+	"github.com/grim-reaper/grim/web"
+)
+
+// Server is a controller with its listeners bound.
+type Server struct {
+	cfg     Config
+	baseLog *slog.Logger // handed to components, which add their own component name
+	log     *slog.Logger
+	store   *store.Store
+	hub     *agenthub.Hub
+	house   *housekeeper
+	http    *http.Server
+	httpLn  net.Listener
+
+	closeOnce sync.Once
+}
+
+// New opens the state, creates the admin account on first start, and binds the HTTP and
+// agent listeners. Requests are served once Run is called.
+func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	for _, dir := range []string{cfg.DataDir, cfg.storageDir()} {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("create %s: %w", dir, err)
+		}
+	}
+	st, err := store.Open(ctx, store.Config{
+		DataDir: cfg.DataDir, DatabaseURL: cfg.DatabaseURL, Logger: log,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open state: %w", err)
+	}
+	s := &Server{cfg: cfg, baseLog: log, log: log.With("component", "server"), store: st}
+	if err := s.init(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Server) init(ctx context.Context) error {
+	if err := bootstrapAdmin(ctx, s.store, s.cfg, s.log); err != nil {
+		return err
+	}
+	ca, err := pki.LoadOrCreate(s.cfg.DataDir, nil)
+	if err != nil {
+		return fmt.Errorf("certificate authority: %w", err)
+	}
+	quic, tcp, _ := s.cfg.transports()
+	s.hub = agenthub.New(agenthub.Config{
+		Addr: s.cfg.AgentAddr, QUIC: quic, TCP: tcp, Heartbeat: s.cfg.Heartbeat,
+		Version: buildinfo.Version, Logger: s.baseLog,
+	}, s.store, ca)
+	if err := s.hub.Start(ctx); err != nil {
+		return err
+	}
+	s.house = newHousekeeper(s.store, s.cfg.Heartbeat, s.baseLog)
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(
+		collectors.ProcessCollectorOpts{}))
+	handler := api.New(api.Deps{
+		Store: s.store, Logger: s.baseLog, Version: buildinfo.Version, Agents: s.hub,
+		Registry: reg, StartedAt: time.Now(), Web: web.Handler(),
+		AgentOfflineAfter: 3 * s.cfg.Heartbeat,
+		Storage:           diskUsage(s.cfg.storageDir()),
+		Health: []api.HealthCheck{
+			{Name: "database", Check: s.store.Ping},
+			{Name: "storage", Check: storageWritable(s.cfg.storageDir())},
+			{Name: "agent_listener", Check: s.hub.Healthy},
+			{Name: "scheduler", Check: s.house.Healthy},
+		},
+	}).Handler()
+
+	ln, err := net.Listen("tcp", s.cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", s.cfg.HTTPAddr, err)
+	}
+	s.httpLn = ln
+	s.http = &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	return nil
+}
+
+// HTTPAddr is the address the REST API listens on.
+func (s *Server) HTTPAddr() string { return s.httpLn.Addr().String() }
+
+// AgentAddr is the address the agent endpoint listens on.
+func (s *Server) AgentAddr() string { return s.hub.Addr() }
+
+// Run serves until ctx ends, then drains: it stops taking requests and agent
+// connections, lets running requests finish within the shutdown timeout, and closes the
+// state. It returns nil after a clean drain.
+func (s *Server) Run(ctx context.Context) error {
+	s.log.Info("controller started", "version", buildinfo.Version, "http_addr", s.HTTPAddr(),
+		"agent_addr", s.AgentAddr(), "data_dir", s.cfg.DataDir, "database", s.store.Dialect())
+	houseCtx, stopHouse := context.WithCancel(ctx)
+	houseDone := make(chan struct{})
+	go func() {
+		defer close(houseDone)
+		s.house.run(houseCtx)
+	}()
+
+	errc := make(chan error, 1)
+	go func() { errc <- s.http.Serve(s.httpLn) }()
+
+	var serveErr error
+	select {
+	case <-ctx.Done():
+	case serveErr = <-errc:
+	}
+	s.log.Info("controller stopping")
+	shutCtx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	defer cancel()
+	err := s.http.Shutdown(shutCtx)
+	stopHouse()
+	<-houseDone
+	s.Close()
+	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
+		return fmt.Errorf("serve http: %w", serveErr)
+	}
+	if err != nil {
+		return fmt.Errorf("drain http: %w", err)
+	}
+	s.log.Info("controller stopped")
+	return nil
+}
+
+// Close releases everything New opened. It is idempotent.
+func (s *Server) Close() {
+	s.closeOnce.Do(func() {
+		if s.httpLn != nil {
+			s.httpLn.Close()
+		}
+		if s.hub != nil {
+			s.hub.Close()
+		}
+		if err := s.store.Close(); err != nil {
+			s.log.Warn("close state", "error", err)
+		}
+	})
+}

@@ -1,0 +1,56 @@
+// A first operator view: system status and agents, read from the REST API with an API key
+// held in memory only (never in localStorage).
+"use strict";
+let apiKey = "";
+
+async function api(path) {
+  const res = await fetch(path, { headers: { Authorization: "Bearer " + apiKey } });
+  const body = await res.json();
+  if (!res.ok) throw new Error(body.error ? body.error.message : res.statusText);
+  return body;
+}
+
+function cell(row, text, cls) {
+  const td = document.createElement("td");
+  td.textContent = text;
+  if (cls) td.className = cls;
+  row.appendChild(td);
+}
+
+async function refresh() {
+  try {
+    const st = await api("/api/status");
+    document.getElementById("version").textContent = "v" + st.version;
+    const dl = document.getElementById("components");
+    dl.replaceChildren();
+    for (const [name, state] of Object.entries(st.components)) {
+      const dt = document.createElement("dt"); dt.textContent = name;
+      const dd = document.createElement("dd"); dd.textContent = state;
+      dl.append(dt, dd);
+    }
+    const list = await api("/api/agents?limit=100");
+    const tbody = document.getElementById("agents");
+    tbody.replaceChildren();
+    for (const a of list.agents) {
+      const tr = document.createElement("tr");
+      cell(tr, a.name); cell(tr, a.status, a.status); cell(tr, a.transport || "-");
+      cell(tr, a.version || "-"); cell(tr, a.last_seen || "never");
+      cell(tr, a.rtt_ms != null ? a.rtt_ms.toFixed(1) + " ms" : "-");
+      tbody.appendChild(tr);
+    }
+    document.getElementById("empty").hidden = list.agents.length > 0;
+    document.getElementById("status").hidden = false;
+    document.getElementById("error").hidden = true;
+  } catch (e) {
+    const p = document.getElementById("error");
+    p.textContent = e.message; p.hidden = false;
+  }
+}
+
+document.getElementById("signin").addEventListener("submit", (ev) => {
+  ev.preventDefault();
+  apiKey = document.getElementById("key").value.trim();
+  document.getElementById("signin").hidden = true;
+  refresh();
+  setInterval(refresh, 5000);
+});
