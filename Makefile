@@ -1,0 +1,44 @@
+# Grim Reaper: build, run and test. `make help` lists the targets.
+
+SHELL := /bin/bash
+GO ?= go
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.1.0-dev)
+COMMIT ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+LDFLAGS := -s -w \
+	-X github.com/grim-reaper/grim/internal/buildinfo.Version=$(VERSION) \
+	-X github.com/grim-reaper/grim/internal/buildinfo.Commit=$(COMMIT)
+FUZZTIME ?= 20s
+
+.PHONY: help build run test test-unit test-postgres fuzz vet clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+build: ## build bin/grim-controller, bin/grim-agent and bin/grim (static)
+	@mkdir -p bin
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/grim-controller ./controller/cmd/grim-controller
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/grim-agent ./agent/cmd/grim-agent
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/grim ./cli/cmd/grim
+
+run: build ## start a controller and one local agent enrolled in it (Ctrl-C stops both)
+	@scripts/run.sh
+
+vet: ## go vet and gofmt
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
+	$(GO) vet ./...
+
+test: vet build test-unit test-postgres fuzz ## every test: SQLite, PostgreSQL, fuzzing
+
+test-unit: ## the whole suite on the embedded SQLite store
+	GRIM_BIN_DIR=$(CURDIR)/bin $(GO) test -race -count=1 -timeout 20m ./...
+
+test-postgres: ## the suites that touch the state store again, on a fresh PostgreSQL database each
+	GRIM_BIN_DIR=$(CURDIR)/bin GRIM_TEST_DB=postgres $(GO) test -race -count=1 -timeout 20m \
+		./controller/... ./e2e/...
+
+fuzz: ## run each fuzz target for FUZZTIME
+	$(GO) test -run='^$$' -fuzz=FuzzDecode -fuzztime=$(FUZZTIME) ./protocol
+	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=$(FUZZTIME) ./protocol/jointoken
+
+clean: ## remove build output
+	rm -rf bin

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Makes sure the services the test suite talks to are up: PostgreSQL on 127.0.0.1:5432
+# (trust auth, user postgres). Starts it when it does not answer; fails loudly if it cannot.
+set -euo pipefail
+
+wait_for() { # name, command...
+  local name=$1; shift
+  for _ in $(seq 1 60); do
+    "$@" >/dev/null 2>&1 && return 0
+    sleep 1
+  done
+  echo "services: $name does not answer" >&2
+  return 1
+}
+
+if ! pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then
+  echo "services: starting PostgreSQL"
+  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start || true
+fi
+wait_for PostgreSQL pg_isready -h 127.0.0.1 -p 5432 -q
+psql -h 127.0.0.1 -U postgres -Atc 'select 1' >/dev/null
+echo "services: PostgreSQL answers"
