@@ -12,7 +12,7 @@ import (
 	"github.com/grim-reaper/grim/controller/internal/store"
 	"github.com/grim-reaper/grim/protocol"
 	"github.com/grim-reaper/grim/protocol/jointoken"
-	)
+)
 
 const (
 	maxAgentNameLen = 128

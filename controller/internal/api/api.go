@@ -75,7 +75,7 @@ type Deps struct {
 	// route takes. Nil means those paths answer 404.
 	Web http.Handler
 	// Storage reports the used and total bytes of the file system that
-	// holds the data, for GET /api/status. DiskUsage makes one.
+	// holds the data, for GET /api/status.
 	Storage func(ctx context.Context) (used, total uint64, err error)
 	// AgentOfflineAfter is how long after its last heartbeat an agent that
 	// the store calls online is shown offline.

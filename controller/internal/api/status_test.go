@@ -63,15 +63,6 @@ func TestStatusNeedsKey(t *testing.T) {
 		CodeUnauthorized)
 }
 
-func TestDiskUsage(t *testing.T) {
-	used, total, err := DiskUsage(t.TempDir())(context.Background())
-	require.NoError(t, err)
-	assert.Positive(t, total)
-	assert.LessOrEqual(t, used, total)
-	_, _, err = DiskUsage("/does/not/exist")(context.Background())
-	assert.Error(t, err)
-}
-
 func TestHealthz(t *testing.T) {
 	env := newEnv(t)
 	rec := env.do("GET", "/healthz", "", nil)
