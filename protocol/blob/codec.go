@@ -1,0 +1,227 @@
+package blob
+
+import (
+	"bytes"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
+	"github.com/zeebo/blake3"
+	"golang.org/x/crypto/chacha20poly1305"
+)
+
+// Cipher names an AEAD.
+type Cipher string
+
+// The AEADs a blob can be sealed with. XChaCha20-Poly1305 is the default: its 24-byte
+// random nonces never collide in practice, however many blobs one key seals.
+const (
+	CipherXChaCha20 Cipher = "xchacha20-poly1305"
+	CipherAESGCM    Cipher = "aes-256-gcm"
+)
+
+// Compression names how a blob's data is compressed before sealing.
+type Compression string
+
+// The compressions. Data that does not shrink is stored uncompressed whatever was asked.
+const (
+	CompressionZstd Compression = "zstd"
+	CompressionGzip Compression = "gzip"
+	CompressionNone Compression = "none"
+)
+
+const (
+	formatVersion = 1
+	cipherIDX     = 1
+	cipherIDGCM   = 2
+	compIDNone    = 0
+	compIDZstd    = 1
+	compIDGzip    = 2
+	// MaxPlainSize caps what Open inflates, so a hostile blob cannot exhaust memory.
+	MaxPlainSize = 16 << 20
+)
+
+// ErrCorrupt means a blob failed to decrypt, decompress or match its id.
+var ErrCorrupt = errors.New("blob corrupt")
+
+// Codec names, seals and opens blobs with one account's keys. It is safe for concurrent use.
+type Codec struct {
+	mac    []byte
+	xchach cipher.AEAD
+	gcm    cipher.AEAD
+	seal   Cipher
+	comp   Compression
+	zenc   *zstd.Encoder
+	zdec   *zstd.Decoder
+}
+
+// NewCodec returns a codec that seals with the given cipher and compression ("" picks
+// XChaCha20-Poly1305 and zstd) and opens blobs sealed with any of them.
+func NewCodec(k *Keys, c Cipher, comp Compression) (*Codec, error) {
+	if err := k.Validate(); err != nil {
+		return nil, err
+	}
+	if c == "" {
+		c = CipherXChaCha20
+	}
+	if comp == "" {
+		comp = CompressionZstd
+	}
+	if c != CipherXChaCha20 && c != CipherAESGCM {
+		return nil, fmt.Errorf("unknown cipher %q", c)
+	}
+	if comp != CompressionZstd && comp != CompressionGzip && comp != CompressionNone {
+		return nil, fmt.Errorf("unknown compression %q", comp)
+	}
+	x, err := chacha20poly1305.NewX(k.Encryption)
+	if err != nil {
+		return nil, fmt.Errorf("xchacha20: %w", err)
+	}
+	block, err := aes.NewCipher(k.Encryption)
+	if err != nil {
+		return nil, fmt.Errorf("aes: %w", err)
+	}
+	g, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, fmt.Errorf("gcm: %w", err)
+	}
+	zenc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault),
+		zstd.WithEncoderConcurrency(1), zstd.WithLowerEncoderMem(true))
+	if err != nil {
+		return nil, fmt.Errorf("zstd encoder: %w", err)
+	}
+	zdec, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(0),
+		zstd.WithDecoderMaxMemory(MaxPlainSize))
+	if err != nil {
+		return nil, fmt.Errorf("zstd decoder: %w", err)
+	}
+	return &Codec{mac: bytes.Clone(k.MAC), xchach: x, gcm: g, seal: c, comp: comp,
+		zenc: zenc, zdec: zdec}, nil
+}
+
+// ID names plaintext data: BLAKE3 keyed with the account's MAC key.
+func (c *Codec) ID(data []byte) ID {
+	h, err := blake3.NewKeyed(c.mac)
+	if err != nil {
+		// The key size is checked in NewCodec; this cannot happen.
+		panic(fmt.Sprintf("blob: keyed hash: %v", err))
+	}
+	_, _ = h.Write(data)
+	var id ID
+	h.Sum(id[:0])
+	return id
+}
+
+// Seal compresses and encrypts plain, which must be the data that id names, and appends
+// the sealed blob to dst.
+func (c *Codec) Seal(dst []byte, id ID, kind Kind, plain []byte) ([]byte, error) {
+	compID, payload, err := c.compress(plain)
+	if err != nil {
+		return nil, err
+	}
+	aead, cid := c.xchach, byte(cipherIDX)
+	if c.seal == CipherAESGCM {
+		aead, cid = c.gcm, cipherIDGCM
+	}
+	inner := make([]byte, 0, 2+len(payload))
+	inner = append(inner, byte(kind), compID)
+	inner = append(inner, payload...)
+
+	dst = append(dst, formatVersion, cid)
+	nonce := make([]byte, aead.NonceSize())
+	if _, err := rand.Read(nonce); err != nil {
+		return nil, fmt.Errorf("seal: nonce: %w", err)
+	}
+	dst = append(dst, nonce...)
+	return aead.Seal(dst, nonce, inner, id[:]), nil
+}
+
+func (c *Codec) compress(plain []byte) (byte, []byte, error) {
+	var out []byte
+	var id byte
+	switch c.comp {
+	case CompressionZstd:
+		out, id = c.zenc.EncodeAll(plain, make([]byte, 0, len(plain)/2)), compIDZstd
+	case CompressionGzip:
+		var buf bytes.Buffer
+		w := gzip.NewWriter(&buf)
+		if _, err := w.Write(plain); err != nil {
+			return 0, nil, fmt.Errorf("gzip: %w", err)
+		}
+		if err := w.Close(); err != nil {
+			return 0, nil, fmt.Errorf("gzip: %w", err)
+		}
+		out, id = buf.Bytes(), compIDGzip
+	}
+	if out == nil || len(out) >= len(plain) {
+		return compIDNone, plain, nil
+	}
+	return id, out, nil
+}
+
+// Open decrypts and decompresses a sealed blob and checks that its plaintext hashes to
+// id. Any failure is ErrCorrupt (wrapped with the reason).
+func (c *Codec) Open(id ID, sealed []byte) ([]byte, Kind, error) {
+	if len(sealed) < 2 || sealed[0] != formatVersion {
+		return nil, 0, fmt.Errorf("%w: unknown format", ErrCorrupt)
+	}
+	var aead cipher.AEAD
+	switch sealed[1] {
+	case cipherIDX:
+		aead = c.xchach
+	case cipherIDGCM:
+		aead = c.gcm
+	default:
+		return nil, 0, fmt.Errorf("%w: unknown cipher", ErrCorrupt)
+	}
+	rest := sealed[2:]
+	if len(rest) < aead.NonceSize()+aead.Overhead()+2 {
+		return nil, 0, fmt.Errorf("%w: too short", ErrCorrupt)
+	}
+	nonce, ct := rest[:aead.NonceSize()], rest[aead.NonceSize():]
+	inner, err := aead.Open(nil, nonce, ct, id[:])
+	if err != nil {
+		return nil, 0, fmt.Errorf("%w: authentication failed", ErrCorrupt)
+	}
+	kind := Kind(inner[0])
+	plain, err := c.decompress(inner[1], inner[2:])
+	if err != nil {
+		return nil, 0, err
+	}
+	got := c.ID(plain)
+	if subtle.ConstantTimeCompare(got[:], id[:]) != 1 {
+		return nil, 0, fmt.Errorf("%w: hash mismatch", ErrCorrupt)
+	}
+	return plain, kind, nil
+}
+
+func (c *Codec) decompress(compID byte, data []byte) ([]byte, error) {
+	switch compID {
+	case compIDNone:
+		return data, nil
+	case compIDZstd:
+		out, err := c.zdec.DecodeAll(data, nil)
+		if err != nil {
+			return nil, fmt.Errorf("%w: zstd: %v", ErrCorrupt, err)
+		}
+		return out, nil
+	case compIDGzip:
+		r, err := gzip.NewReader(bytes.NewReader(data))
+		if err != nil {
+			return nil, fmt.Errorf("%w: gzip: %v", ErrCorrupt, err)
+		}
+		out, err := io.ReadAll(io.LimitReader(r, MaxPlainSize+1))
+		if err != nil || len(out) > MaxPlainSize {
+			return nil, fmt.Errorf("%w: gzip: bad or oversized stream", ErrCorrupt)
+		}
+		return out, nil
+	default:
+		return nil, fmt.Errorf("%w: unknown compression", ErrCorrupt)
+	}
+}
