@@ -2,6 +2,7 @@ package protocol
 
 import (
 	"bytes"
+	"encoding"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -45,6 +46,9 @@ func (e *Encoder) marshal(m Message) ([]byte, error) {
 	var hdr [HeaderSize]byte // a placeholder, filled in below
 	e.buf.Reset()
 	e.buf.Write(hdr[:])
+	if bm, ok := m.(encoding.BinaryAppender); ok {
+		return e.marshalBinary(m.Type(), bm)
+	}
 	enc := json.NewEncoder(&e.buf)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(m); err != nil {
@@ -59,6 +63,22 @@ func (e *Encoder) marshal(m Message) ([]byte, error) {
 	}
 	frame := e.buf.Bytes()
 	putHeader(frame, m.Type(), n)
+	return frame, nil
+}
+
+// marshalBinary builds the frame of a message with a binary payload.
+func (e *Encoder) marshalBinary(t MsgType, m encoding.BinaryAppender) ([]byte, error) {
+	frame, err := m.AppendBinary(e.buf.Bytes())
+	if err != nil {
+		e.release()
+		return nil, err
+	}
+	n := len(frame) - HeaderSize
+	if err := checkOutgoing(t, n); err != nil {
+		e.release()
+		return nil, err
+	}
+	putHeader(frame, t, n)
 	return frame, nil
 }
 
@@ -100,6 +120,12 @@ func (d *Decoder) Decode() (Message, error) {
 		return nil, fmt.Errorf("read frame: %w", err)
 	}
 	m := newMessage(f.Type)
+	if bm, ok := m.(encoding.BinaryUnmarshaler); ok {
+		if err := bm.UnmarshalBinary(f.Payload); err != nil {
+			return nil, &DecodeError{Type: f.Type, Err: err}
+		}
+		return m, nil
+	}
 	if err := json.Unmarshal(f.Payload, m); err != nil {
 		return nil, &DecodeError{Type: f.Type, Err: err}
 	}

@@ -11,6 +11,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/grim-reaper/grim/protocol/blob"
 )
 
 // samples returns one filled-in message of every type.
@@ -32,6 +34,14 @@ func samples() []Message {
 			Data: json.RawMessage(`{"files":3}`)},
 		&JobResult{ID: "job_1", OK: false, Error: "disk full", Data: json.RawMessage(`[1,2]`)},
 		&Error{Code: ErrCodeBadMessage, Message: "want hello"},
+		&DataOpen{JobID: "backup_1"},
+		&MissingRequest{IDs: []blob.ID{{1}, {2}}},
+		&MissingResponse{Missing: []bool{true}},
+		&BlobPut{Kind: blob.KindData, RawLength: 3, ID: blob.ID{7}, Sealed: []byte{1, 2, 3}},
+		&FlushRequest{},
+		&GetRequest{IDs: []blob.ID{{3}}},
+		&BlobData{ID: blob.ID{4}, Sealed: []byte{9}},
+		&GetDone{},
 	}
 }
 

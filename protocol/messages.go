@@ -21,10 +21,22 @@ const (
 	MsgHeartbeat      MsgType = 5
 	MsgHeartbeatAck   MsgType = 6
 
-	// Jobs: 16 to 31. 32 to 126 are free for backup and restore data.
+	// Jobs: 16 to 31.
 	MsgJob         MsgType = 16
 	MsgJobProgress MsgType = 17
 	MsgJobResult   MsgType = 18
+
+	// Backup and restore data: 32 to 63 (see data.go). 64 to 126 are free.
+	MsgDataOpen        MsgType = 32
+	MsgDataOpenAck     MsgType = 33
+	MsgMissingRequest  MsgType = 34
+	MsgMissingResponse MsgType = 35
+	MsgBlobPut         MsgType = 36
+	MsgFlushRequest    MsgType = 37
+	MsgFlushResponse   MsgType = 38
+	MsgGetRequest      MsgType = 39
+	MsgBlobData        MsgType = 40
+	MsgGetDone         MsgType = 41
 
 	// Errors: 127.
 	MsgError MsgType = 127
@@ -53,6 +65,9 @@ func (t MsgType) String() string {
 		return "job_result"
 	case MsgError:
 		return "error"
+	}
+	if name, ok := dataNames[t]; ok {
+		return name
 	}
 	return fmt.Sprintf("MsgType(%d)", uint8(t))
 }
@@ -83,7 +98,7 @@ func newMessage(t MsgType) Message {
 	case MsgError:
 		return new(Error)
 	}
-	return nil
+	return newDataMessage(t)
 }
 
 // Message is implemented by a pointer to each message struct of this package. Type is

@@ -1,0 +1,58 @@
+package protocol
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/grim-reaper/grim/protocol/blob"
+)
+
+func TestDataMessagesRoundTrip(t *testing.T) {
+	id := blob.ID{1, 2, 3}
+	msgs := []Message{
+		&DataOpen{JobID: "backup_1"}, &DataOpenAck{},
+		&MissingRequest{IDs: []blob.ID{id, {9}}}, &MissingResponse{Missing: []bool{true, false}},
+		&BlobPut{Kind: blob.KindTree, RawLength: 77, ID: id, Sealed: []byte("sealed")},
+		&FlushRequest{}, &FlushResponse{},
+		&GetRequest{IDs: []blob.ID{id}}, &BlobData{ID: id, Sealed: []byte("x")}, &GetDone{},
+	}
+	for _, m := range msgs {
+		t.Run(m.Type().String(), func(t *testing.T) {
+			var buf bytes.Buffer
+			require.NoError(t, NewEncoder(&buf).Encode(m))
+			got, err := NewDecoder(&buf).Decode()
+			require.NoError(t, err)
+			assert.Equal(t, m, got)
+		})
+	}
+}
+
+func TestBinaryMessagesRejectBadPayloads(t *testing.T) {
+	tests := []struct {
+		name    string
+		typ     MsgType
+		payload []byte
+	}{
+		{"blob put too short", MsgBlobPut, make([]byte, blobPutHeader)},
+		{"blob put bad kind", MsgBlobPut, append([]byte{9}, make([]byte, blobPutHeader)...)},
+		{"blob data too short", MsgBlobData, make([]byte, 5)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			require.NoError(t, WriteFrame(&buf, Frame{Type: tt.typ, Payload: tt.payload}))
+			_, err := NewDecoder(&buf).Decode()
+			var de *DecodeError
+			assert.ErrorAs(t, err, &de)
+		})
+	}
+}
+
+func TestEmptyBlobPutRefused(t *testing.T) {
+	var buf bytes.Buffer
+	assert.Error(t, NewEncoder(&buf).Encode(&BlobPut{ID: blob.ID{1}}))
+	assert.Zero(t, buf.Len(), "nothing is written for a refused message")
+}
