@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
@@ -91,8 +92,10 @@ func NewCodec(k *Keys, c Cipher, comp Compression) (*Codec, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gcm: %w", err)
 	}
+	// EncodeAll holds one of the encoder's inner encoders for the whole call, so their
+	// number is how many goroutines can compress at once.
 	zenc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault),
-		zstd.WithEncoderConcurrency(1), zstd.WithLowerEncoderMem(true))
+		zstd.WithEncoderConcurrency(runtime.GOMAXPROCS(0)), zstd.WithLowerEncoderMem(true))
 	if err != nil {
 		return nil, fmt.Errorf("zstd encoder: %w", err)
 	}

@@ -37,15 +37,17 @@ type Xattr struct {
 
 // Node is one directory entry.
 type Node struct {
-	Name       string    `json:"name"`
-	Type       string    `json:"type"`
-	Mode       uint32    `json:"mode"` // permission bits plus setuid, setgid and sticky
-	UID        uint32    `json:"uid"`
-	GID        uint32    `json:"gid"`
-	User       string    `json:"user,omitempty"`
-	Group      string    `json:"group,omitempty"`
-	ModTime    time.Time `json:"mtime"`
-	AccessTime time.Time `json:"atime"`
+	Name    string    `json:"name"`
+	Type    string    `json:"type"`
+	Mode    uint32    `json:"mode"` // permission bits plus setuid, setgid and sticky
+	UID     uint32    `json:"uid"`
+	GID     uint32    `json:"gid"`
+	User    string    `json:"user,omitempty"`
+	Group   string    `json:"group,omitempty"`
+	ModTime time.Time `json:"mtime"`
+	// AccessTime is left zero by backups: reading a file for the backup changes it, which
+	// would make every tree new on every run. Restores then set it to ModTime.
+	AccessTime time.Time `json:"atime,omitzero"`
 	ChangeTime time.Time `json:"ctime"`
 	Size       uint64    `json:"size,omitempty"`
 	// Inode, Device and Links identify hard links: nodes of one snapshot with the same

@@ -1,0 +1,75 @@
+package protocol
+
+import (
+	"github.com/grim-reaper/grim/protocol/blob"
+)
+
+// Job kinds the controller sends and what their payloads and results hold.
+const (
+	JobKindPing    = "ping"
+	JobKindBackup  = "backup"
+	JobKindRestore = "restore"
+)
+
+// BackupSpec is the payload of a backup job. It carries the account's keys: it travels
+// only inside the agent's mutual-TLS session, and the agent keeps the keys in memory only.
+type BackupSpec struct {
+	BackupID    string           `json:"backup_id"`
+	Attempt     int              `json:"attempt"`
+	Keys        *blob.Keys       `json:"keys"`
+	Cipher      blob.Cipher      `json:"cipher"`
+	Compression blob.Compression `json:"compression"`
+	Paths       []string         `json:"paths"`
+	Excludes    []string         `json:"excludes"`
+	// Streams is how many data streams the agent should open.
+	Streams int `json:"streams"`
+}
+
+// BackupReport is the data of a backup job's result.
+type BackupReport struct {
+	Root        blob.ID  `json:"root"`
+	Files       int64    `json:"files"`
+	Dirs        int64    `json:"dirs"`
+	Bytes       int64    `json:"bytes"`
+	ChunksTotal int64    `json:"chunks_total"`
+	ChunksNew   int64    `json:"chunks_new"`
+	StoredBytes int64    `json:"stored_bytes"`
+	Warnings    []string `json:"warnings,omitempty"`
+}
+
+// RestoreSpec is the payload of a restore job; like BackupSpec it carries the keys.
+type RestoreSpec struct {
+	RestoreID           string     `json:"restore_id"`
+	Keys                *blob.Keys `json:"keys"`
+	Root                blob.ID    `json:"root"`
+	Target              string     `json:"target"`
+	Overwrite           bool       `json:"overwrite"`
+	PreserveTimestamps  bool       `json:"preserve_timestamps"`
+	PreservePermissions bool       `json:"preserve_permissions"`
+	Streams             int        `json:"streams"`
+}
+
+// RestoreReport is the data of a restore job's result.
+type RestoreReport struct {
+	Files    int64    `json:"files"`
+	Dirs     int64    `json:"dirs"`
+	Bytes    int64    `json:"bytes"`
+	Skipped  []string `json:"skipped,omitempty"`
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+// TransferProgress is the data of a backup's or restore's JobProgress.
+type TransferProgress struct {
+	FilesDone  int64 `json:"files_done"`
+	FilesTotal int64 `json:"files_total"`
+	BytesDone  int64 `json:"bytes_done"`
+	BytesTotal int64 `json:"bytes_total"`
+}
+
+// Percent is the share of bytes done, 0 to 100.
+func (p TransferProgress) Percent() float64 {
+	if p.BytesTotal <= 0 {
+		return 0
+	}
+	return min(100, 100*float64(p.BytesDone)/float64(p.BytesTotal))
+}
