@@ -38,6 +38,8 @@ func newServeCmd() *cobra.Command {
 		"agent transports to listen on: quic, tcp")
 	f.DurationVar(&c.Heartbeat, "heartbeat", c.Heartbeat, "agent heartbeat period")
 	f.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "drain limit on SIGTERM")
+	f.DurationVar(&c.JobQueueTimeout, "job-queue-timeout", c.JobQueueTimeout,
+		"fail a job whose agent stays offline this long")
 	f.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
 	f.StringVar(&o.logFormat, "log-format", "text", "text or json")
 	return cmd
@@ -49,6 +51,7 @@ func (o *serveOptions) run(ctx context.Context) error {
 		return err
 	}
 	o.cfg.BootstrapAPIKey = os.Getenv("GRIM_BOOTSTRAP_API_KEY")
+	o.cfg.MasterKey = os.Getenv("GRIM_MASTER_KEY")
 	srv, err := server.New(ctx, o.cfg, log)
 	if err != nil {
 		return err

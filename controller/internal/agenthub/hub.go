@@ -55,7 +55,8 @@ type Hub struct {
 	ca    *pki.CA
 	log   *slog.Logger
 
-	ln *transport.Listener
+	ln   *transport.Listener
+	data DataHandler // serves agents' data streams; set before Start
 
 	mu       sync.Mutex // guards sessions and closed
 	sessions map[string]*session

@@ -10,9 +10,6 @@ import (
 	"github.com/grim-reaper/grim/protocol"
 )
 
-// JobKindPing is a job that the agent answers at once; it measures the round trip.
-const JobKindPing = "ping"
-
 // ProgressFunc receives a job's progress messages in order.
 type ProgressFunc func(*protocol.JobProgress)
 
@@ -76,7 +73,7 @@ func (h *Hub) ping(ctx context.Context, agentID string) (time.Duration, error) {
 	if err != nil {
 		return 0, fmt.Errorf("encode ping: %w", err)
 	}
-	job := &protocol.Job{ID: store.NewID("job"), Kind: JobKindPing, Payload: payload}
+	job := &protocol.Job{ID: store.NewID("job"), Kind: protocol.JobKindPing, Payload: payload}
 	start := time.Now()
 	res, err := h.RunJob(ctx, agentID, job, nil)
 	if err != nil {

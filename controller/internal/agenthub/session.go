@@ -118,10 +118,14 @@ func (h *Hub) runSession(ctx context.Context, conn transport.Conn, st transport.
 		return
 	}
 	log.Info("agent connected", "version", hello.AgentVersion, "protocol", version)
-	h.wg.Add(1)
+	h.wg.Add(2)
 	go func() {
 		defer h.wg.Done()
 		h.measureRTT(ctx, s)
+	}()
+	go func() {
+		defer h.wg.Done()
+		h.serveAgentStreams(ctx, s)
 	}()
 	h.heartbeats(ctx, s, st, enc, dec)
 }

@@ -56,6 +56,9 @@ type Deps struct {
 	Store   *store.Store
 	Logger  *slog.Logger
 	Version string
+	// Jobs is the job runner, woken when a job is queued and told of cancels. Nil is
+	// allowed: jobs are then found by the runner's own polling.
+	Jobs JobService
 	// Agents is the agent hub. Without it the agent routes that need it
 	// answer 503 AGENT_UNAVAILABLE.
 	Agents AgentService
@@ -88,6 +91,7 @@ type API struct {
 	log     *slog.Logger
 	version string
 	agents  AgentService
+	jobs    JobService
 	health  []HealthCheck
 	reg     *prometheus.Registry
 	metrics *httpMetrics
@@ -111,6 +115,7 @@ func New(d Deps) *API {
 		log:          d.Logger,
 		version:      d.Version,
 		agents:       d.Agents,
+		jobs:         d.Jobs,
 		health:       d.Health,
 		reg:          d.Registry,
 		maxBody:      d.MaxBodyBytes,
@@ -185,5 +190,12 @@ func (a *API) routes() *gin.Engine {
 	authed.GET("/agents/:id", a.getAgent)
 	authed.DELETE("/agents/:id", a.deleteAgent)
 	authed.POST("/agents/:id/ping", a.pingAgent)
+	authed.POST("/backup/create", a.createBackup)
+	authed.GET("/backup/:id", a.getBackup)
+	authed.POST("/backup/:id/cancel", a.cancelBackup)
+	authed.GET("/backups", a.listBackups)
+	authed.POST("/restore/create", a.createRestore)
+	authed.GET("/restore/:id", a.getRestore)
+	authed.GET("/restores", a.listRestores)
 	return e
 }

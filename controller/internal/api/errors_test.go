@@ -49,7 +49,7 @@ func TestErrorEnvelopes(t *testing.T) {
 			status: 400, code: CodeValidation, field: "body"},
 		{name: "bad scope", method: "POST", path: "/api/keys", key: key,
 			body: `{"name":"k","scopes":["root"]}`, status: 400, code: CodeValidation,
-			field: "scopes.0"},
+			field: "scopes[0]"},
 		{name: "blank name", method: "POST", path: "/api/keys", key: key,
 			body: `{"name":"   "}`, status: 400, code: CodeValidation, field: "name"},
 		{name: "bad time", method: "POST", path: "/api/keys", key: key,

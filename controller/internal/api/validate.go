@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -90,7 +91,7 @@ func bodyError(reqErr *openapi3filter.RequestError) error {
 	var parseErr *openapi3filter.ParseError
 	switch {
 	case errors.As(reqErr, &schemaErr):
-		field := strings.Join(schemaErr.JSONPointer(), ".")
+		field := fieldPath(schemaErr.JSONPointer())
 		if field == "" {
 			return validationError("body", "request body: %s", schemaReason(schemaErr))
 		}
@@ -125,4 +126,21 @@ func schemaReason(err *openapi3.SchemaError) string {
 	default:
 		return err.Reason
 	}
+}
+
+// fieldPath writes a JSON pointer the way our own validation names fields:
+// sources[0].paths[1].
+func fieldPath(pointer []string) string {
+	var b strings.Builder
+	for _, part := range pointer {
+		if _, err := strconv.Atoi(part); err == nil {
+			fmt.Fprintf(&b, "[%s]", part)
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(part)
+	}
+	return b.String()
 }

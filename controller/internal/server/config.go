@@ -28,6 +28,12 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// BootstrapAPIKey, when set, becomes the admin key created on first start.
 	BootstrapAPIKey string
+	// MasterKey, when set (base64 of 32 bytes), is the key that wraps account keys;
+	// otherwise it is kept in <data-dir>/master.key. Controllers sharing a database must
+	// share it.
+	MasterKey string
+	// JobQueueTimeout fails a backup or restore whose agent does not come online to take it.
+	JobQueueTimeout time.Duration
 }
 
 // DefaultConfig returns the defaults the contract names.
@@ -39,6 +45,7 @@ func DefaultConfig() Config {
 		AgentTransports: []string{"quic", "tcp"},
 		Heartbeat:       10 * time.Second,
 		ShutdownTimeout: 30 * time.Second,
+		JobQueueTimeout: time.Hour,
 	}
 }
 

@@ -10,15 +10,6 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func TestDiskUsage(t *testing.T) {
-	used, total, err := diskUsage(t.TempDir())(context.Background())
-	require.NoError(t, err)
-	assert.Positive(t, total)
-	assert.LessOrEqual(t, used, total)
-	_, _, err = diskUsage("/does/not/exist")(context.Background())
-	assert.Error(t, err)
-}
-
 func TestStorageWritable(t *testing.T) {
 	dir := t.TempDir()
 	require.NoError(t, storageWritable(dir)(context.Background()))

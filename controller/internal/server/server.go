@@ -16,7 +16,11 @@ import (
 
 	"github.com/grim-reaper/grim/controller/internal/agenthub"
 	"github.com/grim-reaper/grim/controller/internal/api"
+	"github.com/grim-reaper/grim/controller/internal/jobs"
+	"github.com/grim-reaper/grim/controller/internal/keyring"
 	"github.com/grim-reaper/grim/controller/internal/pki"
+	"github.com/grim-reaper/grim/controller/internal/repo"
+	"github.com/grim-reaper/grim/controller/internal/storage"
 	"github.com/grim-reaper/grim/controller/internal/store"
 	"github.com/grim-reaper/grim/internal/buildinfo"
 	"github.com/grim-reaper/grim/web"
@@ -29,6 +33,8 @@ type Server struct {
 	log     *slog.Logger
 	store   *store.Store
 	hub     *agenthub.Hub
+	repo    *repo.Repo
+	runner  *jobs.Runner
 	house   *housekeeper
 	http    *http.Server
 	httpLn  net.Listener
@@ -69,11 +75,23 @@ func (s *Server) init(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("certificate authority: %w", err)
 	}
+	sto, err := storage.NewLocal(s.cfg.storageDir())
+	if err != nil {
+		return fmt.Errorf("open storage: %w", err)
+	}
+	master, err := keyring.LoadOrCreateMaster(s.cfg.DataDir, s.cfg.MasterKey)
+	if err != nil {
+		return fmt.Errorf("master key: %w", err)
+	}
+	s.repo = repo.New(s.store, sto, s.baseLog, repo.Options{})
 	quic, tcp, _ := s.cfg.transports()
 	s.hub = agenthub.New(agenthub.Config{
 		Addr: s.cfg.AgentAddr, QUIC: quic, TCP: tcp, Heartbeat: s.cfg.Heartbeat,
 		Version: buildinfo.Version, Logger: s.baseLog,
 	}, s.store, ca)
+	s.runner = jobs.New(jobs.Config{QueueTimeout: s.cfg.JobQueueTimeout}, s.store, s.hub,
+		s.repo, keyring.New(master, s.store), s.baseLog)
+	s.hub.SetDataHandler(s.runner)
 	if err := s.hub.Start(ctx); err != nil {
 		return err
 	}
@@ -84,9 +102,10 @@ func (s *Server) init(ctx context.Context) error {
 		collectors.ProcessCollectorOpts{}))
 	handler := api.New(api.Deps{
 		Store: s.store, Logger: s.baseLog, Version: buildinfo.Version, Agents: s.hub,
+		Jobs:     s.runner,
 		Registry: reg, StartedAt: time.Now(), Web: web.Handler(),
 		AgentOfflineAfter: 3 * s.cfg.Heartbeat,
-		Storage:           diskUsage(s.cfg.storageDir()),
+		Storage:           sto.Usage,
 		Health: []api.HealthCheck{
 			{Name: "database", Check: s.store.Ping},
 			{Name: "storage", Check: storageWritable(s.cfg.storageDir())},
@@ -121,12 +140,10 @@ func (s *Server) AgentAddr() string { return s.hub.Addr() }
 func (s *Server) Run(ctx context.Context) error {
 	s.log.Info("controller started", "version", buildinfo.Version, "http_addr", s.HTTPAddr(),
 		"agent_addr", s.AgentAddr(), "data_dir", s.cfg.DataDir, "database", s.store.Dialect())
-	houseCtx, stopHouse := context.WithCancel(ctx)
-	houseDone := make(chan struct{})
-	go func() {
-		defer close(houseDone)
-		s.house.run(houseCtx)
-	}()
+	bgCtx, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
+	var bg sync.WaitGroup
+	bg.Go(func() { s.house.run(bgCtx) })
+	bg.Go(func() { s.runner.Run(bgCtx) })
 
 	errc := make(chan error, 1)
 	go func() { errc <- s.http.Serve(s.httpLn) }()
@@ -140,8 +157,10 @@ func (s *Server) Run(ctx context.Context) error {
 	shutCtx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 	defer cancel()
 	err := s.http.Shutdown(shutCtx)
-	stopHouse()
-	<-houseDone
+	// Running jobs are interrupted and go back to the queue; what they stored is kept
+	// and reused by their next attempt.
+	stopBackground()
+	bg.Wait()
 	s.Close()
 	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
 		return fmt.Errorf("serve http: %w", serveErr)
@@ -161,6 +180,13 @@ func (s *Server) Close() {
 		}
 		if s.hub != nil {
 			s.hub.Close()
+		}
+		if s.repo != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+			if err := s.repo.Close(ctx); err != nil {
+				s.log.Warn("flush open packs", "error", err)
+			}
+			cancel()
 		}
 		if err := s.store.Close(); err != nil {
 			s.log.Warn("close state", "error", err)

@@ -1,0 +1,205 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/grim-reaper/grim/controller/internal/jobs"
+	"github.com/grim-reaper/grim/controller/internal/store"
+)
+
+// createRestoreRequest is the body of POST /api/restore/create.
+type createRestoreRequest struct {
+	BackupID string                 `json:"backup_id"`
+	Agent    string                 `json:"agent"`
+	Targets  []restoreTargetRequest `json:"targets"`
+	Options  *restoreOptionsRequest `json:"options"`
+}
+
+type restoreTargetRequest struct {
+	Type    string                `json:"type"`
+	Path    string                `json:"path"`
+	Options *targetOptionsRequest `json:"options"`
+}
+
+type targetOptionsRequest struct {
+	OverwriteExisting   *bool `json:"overwrite_existing"`
+	PreserveTimestamps  *bool `json:"preserve_timestamps"`
+	PreservePermissions *bool `json:"preserve_permissions"`
+}
+
+type restoreOptionsRequest struct {
+	ValidateChecksums  *bool `json:"validate_checksums"`
+	NotifyOnCompletion *bool `json:"notify_on_completion"`
+}
+
+// createRestore serves POST /api/restore/create: the restore is queued for its agent.
+func (a *API) createRestore(c *gin.Context) {
+	var req createRestoreRequest
+	if err := decodeJSON(c, &req); err != nil {
+		a.fail(c, err)
+		return
+	}
+	ctx := c.Request.Context()
+	acct := accountFrom(c)
+	rs, err := a.newRestore(ctx, acct, req)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	if err := a.store.Restores().Create(ctx, rs); err != nil {
+		a.fail(c, err)
+		return
+	}
+	a.wakeJobs()
+	a.log.InfoContext(ctx, "restore queued", "request_id", requestID(c), "account_id", acct.ID,
+		"restore_id", rs.ID, "backup_id", rs.BackupID, "agent_id", rs.AgentID)
+	c.JSON(http.StatusAccepted, gin.H{"success": true, "restore_id": rs.ID,
+		"status": rs.Status, "created_at": timestamp(rs.CreatedAt)})
+}
+
+func (a *API) newRestore(ctx context.Context, acct *store.Account, req createRestoreRequest) (
+	*store.Restore, error) {
+	b, err := a.store.Backups().Get(ctx, scopeOf(acct), req.BackupID)
+	if err != nil {
+		return nil, validationError("backup_id", "no backup %q", req.BackupID)
+	}
+	if b.Status != store.JobCompleted {
+		return nil, &Error{Status: http.StatusConflict, Code: CodeConflict,
+			Message: fmt.Sprintf("backup %s is %s; only completed backups restore", b.ID, b.Status)}
+	}
+	targets, err := restoreTargets(req.Targets)
+	if err != nil {
+		return nil, err
+	}
+	agentID := b.AgentID
+	if req.Agent != "" {
+		owner, err := a.store.Accounts().ByID(ctx, b.AccountID)
+		if err != nil {
+			return nil, err
+		}
+		agent, err := a.resolveAgent(ctx, owner, req.Agent)
+		if err != nil {
+			return nil, err
+		}
+		agentID = agent.ID
+	}
+	rawTargets, err := json.Marshal(targets)
+	if err != nil {
+		return nil, fmt.Errorf("encode targets: %w", err)
+	}
+	rawOpts, err := json.Marshal(req.Options)
+	if err != nil {
+		return nil, fmt.Errorf("encode options: %w", err)
+	}
+	now := a.now()
+	return &store.Restore{
+		ID: store.NewID("restore"), AccountID: b.AccountID, BackupID: b.ID, AgentID: agentID,
+		Status: store.JobQueued, Targets: string(rawTargets), Options: string(rawOpts),
+		Skipped: "[]", CreatedAt: now, UpdatedAt: now,
+	}, nil
+}
+
+// restoreTargets checks the targets and fills in the contract's defaults.
+func restoreTargets(in []restoreTargetRequest) ([]jobs.FilesystemTarget, error) {
+	if len(in) == 0 {
+		return nil, validationError("targets", "at least one target is required")
+	}
+	if len(in) > 1 {
+		return nil, validationError("targets", "one filesystem target per restore")
+	}
+	t := in[0]
+	if t.Type != "filesystem" {
+		// TODO: database targets arrive with database sources.
+		return nil, validationError("targets[0].type", "target type %q is not supported", t.Type)
+	}
+	if !strings.HasPrefix(t.Path, "/") || strings.ContainsRune(t.Path, 0) || len(t.Path) > 4096 {
+		return nil, validationError("targets[0].path", "path must be absolute, without NUL bytes")
+	}
+	opts := jobs.TargetOptions{PreserveTimestamps: true, PreservePermissions: true}
+	if o := t.Options; o != nil {
+		opts.OverwriteExisting = o.OverwriteExisting != nil && *o.OverwriteExisting
+		if o.PreserveTimestamps != nil {
+			opts.PreserveTimestamps = *o.PreserveTimestamps
+		}
+		if o.PreservePermissions != nil {
+			opts.PreservePermissions = *o.PreservePermissions
+		}
+	}
+	return []jobs.FilesystemTarget{{Type: t.Type, Path: t.Path, Options: opts}}, nil
+}
+
+// restoreView is a restore as replies show it.
+type restoreView struct {
+	ID              string                  `json:"id"`
+	BackupID        string                  `json:"backup_id"`
+	AgentID         string                  `json:"agent_id"`
+	Status          string                  `json:"status"`
+	Progress        float64                 `json:"progress"`
+	BytesRestored   int64                   `json:"bytes_restored"`
+	BytesTotal      int64                   `json:"bytes_total"`
+	FilesRestored   int64                   `json:"files_restored"`
+	Skipped         []string                `json:"skipped"`
+	Targets         []jobs.FilesystemTarget `json:"targets"`
+	CreatedAt       string                  `json:"created_at"`
+	StartedAt       *string                 `json:"started_at"`
+	CompletedAt     *string                 `json:"completed_at"`
+	DurationSeconds *float64                `json:"duration_seconds"`
+	Error           *string                 `json:"error"`
+}
+
+func viewRestore(r *store.Restore) restoreView {
+	v := restoreView{
+		ID: r.ID, BackupID: r.BackupID, AgentID: r.AgentID, Status: r.Status,
+		Progress: r.Progress, BytesRestored: r.BytesDone, BytesTotal: r.BytesTotal,
+		FilesRestored: r.Files, Skipped: []string{}, CreatedAt: timestamp(r.CreatedAt),
+		StartedAt: optionalTimestamp(r.StartedAt), CompletedAt: optionalTimestamp(r.CompletedAt),
+	}
+	_ = json.Unmarshal([]byte(r.Targets), &v.Targets)
+	_ = json.Unmarshal([]byte(r.Skipped), &v.Skipped)
+	if r.Error != "" && r.Status != store.JobCompleted {
+		v.Error = &r.Error
+	}
+	if r.StartedAt != nil && r.CompletedAt != nil {
+		d := r.CompletedAt.Sub(*r.StartedAt).Seconds()
+		v.DurationSeconds = &d
+	}
+	return v
+}
+
+// getRestore serves GET /api/restore/{id}.
+func (a *API) getRestore(c *gin.Context) {
+	r, err := a.store.Restores().Get(c.Request.Context(), scopeOf(accountFrom(c)), c.Param("id"))
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"success": true, "restore": viewRestore(r)})
+}
+
+// listRestores serves GET /api/restores.
+func (a *API) listRestores(c *gin.Context) {
+	f, err := jobFilterOf(c)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	p := pageOf(c)
+	list, total, err := a.store.Restores().List(c.Request.Context(), scopeOf(accountFrom(c)), f,
+		p.Limit, p.Offset)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	views := make([]restoreView, len(list))
+	for i := range list {
+		views[i] = viewRestore(&list[i])
+	}
+	c.JSON(http.StatusOK, gin.H{"success": true, "restores": views, "total": total,
+		"limit": p.Limit, "offset": p.Offset})
+}

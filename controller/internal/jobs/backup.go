@@ -1,0 +1,152 @@
+package jobs
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/grim-reaper/grim/controller/internal/store"
+	"github.com/grim-reaper/grim/protocol"
+	"github.com/grim-reaper/grim/protocol/blob"
+)
+
+// FilesystemSource is a filesystem source of a backup as stored with the job.
+type FilesystemSource struct {
+	Type    string   `json:"type"`
+	Paths   []string `json:"paths"`
+	Exclude []string `json:"exclude,omitempty"`
+}
+
+// BackupOptions are a backup's options as stored with the job.
+type BackupOptions struct {
+	Compression        string `json:"compression"`
+	Encryption         bool   `json:"encryption"`
+	RetentionDays      int    `json:"retention_days,omitempty"`
+	NotifyOnCompletion bool   `json:"notify_on_completion"`
+}
+
+func (r *Runner) startBackup(ctx context.Context, id string) {
+	b, err := r.store.Backups().Get(ctx, "", id)
+	if err != nil {
+		r.log.Warn("load queued backup", "backup_id", id, "error", err)
+		return
+	}
+	jctx, cancel := context.WithCancel(ctx)
+	j := &activeJob{id: b.ID, kind: protocol.JobKindBackup, accountID: b.AccountID,
+		agentID: b.AgentID, cancel: cancel}
+	if !r.track(j) {
+		cancel()
+		return
+	}
+	now := time.Now()
+	attempt, err := r.store.Backups().Claim(ctx, b.ID, now, now.Add(r.cfg.Lease))
+	if err != nil {
+		r.untrack(j.id)
+		cancel()
+		if !errors.Is(err, store.ErrLeaseLost) {
+			r.log.Warn("claim backup", "backup_id", id, "error", err)
+		}
+		return
+	}
+	j.attempt = attempt
+	r.wg.Go(func() {
+		defer r.untrack(j.id)
+		defer cancel()
+		r.runBackup(jctx, j, b)
+	})
+}
+
+func (r *Runner) runBackup(ctx context.Context, j *activeJob, b *store.Backup) {
+	log := r.log.With("backup_id", j.id, "agent_id", j.agentID, "attempt", j.attempt)
+	log.Info("backup started")
+	start := time.Now()
+	job, err := r.backupJob(ctx, j, b)
+	if err != nil {
+		r.finishFailed(ctx, r.store.Backups(), j, err.Error(), false)
+		return
+	}
+	rec := &progressRecorder{r: r, j: j, records: r.store.Backups()}
+	pctx, stopProgress := context.WithCancel(ctx)
+	go rec.run(pctx)
+	res, err := r.agents.RunJob(ctx, j.agentID, job, rec.observe)
+	stopProgress()
+	if err != nil {
+		r.interrupted(j, r.store.Backups(), err, log)
+		return
+	}
+	if !res.OK {
+		r.finishFailed(context.WithoutCancel(ctx), r.store.Backups(), j, res.Error, false)
+		log.Info("backup failed", "error", res.Error)
+		return
+	}
+	if err := r.commitBackup(context.WithoutCancel(ctx), j, res); err != nil {
+		log.Warn("backup not committed", "error", err)
+		return
+	}
+	log.Info("backup completed", "duration_ms", time.Since(start).Milliseconds(),
+		"stored_bytes", j.storedBytes.Load())
+}
+
+// backupJob builds the job message: the stored request plus the account's keys.
+func (r *Runner) backupJob(ctx context.Context, j *activeJob, b *store.Backup) (*protocol.Job, error) {
+	var sources []FilesystemSource
+	if err := json.Unmarshal([]byte(b.Sources), &sources); err != nil {
+		return nil, fmt.Errorf("stored sources unreadable: %w", err)
+	}
+	var opts BackupOptions
+	if err := json.Unmarshal([]byte(b.Options), &opts); err != nil {
+		return nil, fmt.Errorf("stored options unreadable: %w", err)
+	}
+	keys, err := r.keys.AccountKeys(ctx, j.accountID)
+	if err != nil {
+		return nil, fmt.Errorf("account keys: %w", err)
+	}
+	spec := protocol.BackupSpec{
+		BackupID: j.id, Attempt: j.attempt, Keys: keys, Cipher: blob.CipherXChaCha20,
+		Compression: blob.Compression(opts.Compression), Streams: r.cfg.Streams,
+	}
+	for _, s := range sources {
+		spec.Paths = append(spec.Paths, s.Paths...)
+		spec.Excludes = append(spec.Excludes, s.Exclude...)
+	}
+	payload, err := json.Marshal(spec)
+	if err != nil {
+		return nil, fmt.Errorf("encode backup job: %w", err)
+	}
+	return &protocol.Job{ID: j.id, Kind: protocol.JobKindBackup, Payload: payload}, nil
+}
+
+// commitBackup makes the backup's data durable, checks that its root is stored, and
+// records it as completed for this attempt only. Order matters: packs, then their index
+// (both in Flush), then the snapshot row.
+func (r *Runner) commitBackup(ctx context.Context, j *activeJob, res *protocol.JobResult) error {
+	var rep protocol.BackupReport
+	if err := json.Unmarshal(res.Data, &rep); err != nil {
+		r.finishFailed(ctx, r.store.Backups(), j, "agent sent an unreadable report", false)
+		return fmt.Errorf("decode report: %w", err)
+	}
+	if err := r.blobs.Flush(ctx, j.accountID); err != nil {
+		r.finishFailed(ctx, r.store.Backups(), j, "storing data failed", true)
+		return fmt.Errorf("flush: %w", err)
+	}
+	missing, err := r.blobs.Missing(ctx, j.accountID, []blob.ID{rep.Root})
+	if err != nil || len(missing) != 1 || missing[0] {
+		r.finishFailed(ctx, r.store.Backups(), j, "snapshot root not stored", true)
+		return fmt.Errorf("root %s not stored (err %v)", rep.Root, err)
+	}
+	warnings, _ := json.Marshal(rep.Warnings)
+	if rep.Warnings == nil {
+		warnings = []byte("[]")
+	}
+	err = r.store.Backups().Complete(ctx, j.id, j.attempt, store.BackupResult{
+		Root: rep.Root.String(), BytesTotal: rep.Bytes, Files: rep.Files,
+		ChunksTotal: rep.ChunksTotal, ChunksNew: rep.ChunksNew,
+		StoredBytes: j.storedBytes.Load(), Warnings: string(warnings),
+	}, time.Now())
+	if err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
