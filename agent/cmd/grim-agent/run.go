@@ -63,7 +63,8 @@ func (o *runOptions) run(ctx context.Context) error {
 	log.Info("agent starting", "agent_id", id.AgentID, "name", id.Name, "transport", string(mode))
 	return link.Run(ctx, link.Config{
 		Identity: id, Controller: o.controller, Mode: mode, Hostname: host,
-		Jobs: jobs.NewRegistry(nil), Logger: log,
+		Jobs:   jobs.NewRegistry(jobs.Config{StateDir: o.stateDir, Logger: log}),
+		Logger: log,
 	})
 }
 

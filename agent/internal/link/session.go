@@ -186,11 +186,12 @@ func serveJobs(ctx context.Context, conn transport.Conn, reg *jobs.Registry, log
 		if err != nil {
 			return
 		}
-		wg.Go(func() { serveJob(ctx, st, reg, log) })
+		wg.Go(func() { serveJob(ctx, conn, st, reg, log) })
 	}
 }
 
-func serveJob(ctx context.Context, st transport.Stream, reg *jobs.Registry, log *slog.Logger) {
+func serveJob(ctx context.Context, conn transport.Conn, st transport.Stream, reg *jobs.Registry,
+	log *slog.Logger) {
 	defer st.Close()
 	stop := context.AfterFunc(ctx, st.Reset)
 	defer stop()
@@ -202,7 +203,18 @@ func serveJob(ctx context.Context, st transport.Stream, reg *jobs.Registry, log 
 		return
 	}
 	log.Debug("job received", "job_id", job.ID, "kind", job.Kind)
-	res := reg.Run(ctx, job, func(p *protocol.JobProgress) error { return enc.Encode(p) })
+	var mu sync.Mutex // guards enc: a handler may report progress from its own goroutines
+	env := jobs.Env{
+		Progress: func(p *protocol.JobProgress) error {
+			mu.Lock()
+			defer mu.Unlock()
+			return enc.Encode(p)
+		},
+		OpenStream: conn.OpenStream,
+	}
+	res := reg.Run(ctx, job, env)
+	mu.Lock()
+	defer mu.Unlock()
 	if err := enc.Encode(res); err != nil {
 		log.Info("send job result", "job_id", job.ID, "error", err)
 	}

@@ -1,0 +1,48 @@
+package jobs
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/grim-reaper/grim/agent/internal/remote"
+	"github.com/grim-reaper/grim/agent/internal/restore"
+	"github.com/grim-reaper/grim/protocol"
+	"github.com/grim-reaper/grim/protocol/blob"
+)
+
+// restore runs a restore job: it fetches the snapshot's trees and chunks, verifies each,
+// and writes the files under the target.
+func (r *Registry) restore(ctx context.Context, job *protocol.Job, env Env) (json.RawMessage, error) {
+	var spec protocol.RestoreSpec
+	if err := json.Unmarshal(job.Payload, &spec); err != nil {
+		return nil, fmt.Errorf("restore job: %w", err)
+	}
+	if spec.Keys == nil {
+		return nil, errors.New("restore job: no account keys")
+	}
+	codec, err := blob.NewCodec(spec.Keys, "", "")
+	if err != nil {
+		return nil, fmt.Errorf("restore job: %w", err)
+	}
+	client, err := remote.Open(ctx, env.OpenStream, job.ID, spec.Streams)
+	if err != nil {
+		return nil, err
+	}
+	defer client.Close()
+	res, err := restore.Run(ctx, restore.Options{
+		Root: spec.Root, Target: spec.Target, Codec: codec, Source: client,
+		Overwrite: spec.Overwrite, PreserveTimestamps: spec.PreserveTimestamps,
+		PreservePermissions: spec.PreservePermissions, Logger: r.cfg.Logger,
+		Progress: func(p restore.Progress) {
+			sendProgress(env, job.ID, protocol.TransferProgress{FilesDone: p.FilesDone,
+				FilesTotal: p.FilesTotal, BytesDone: p.BytesDone, BytesTotal: p.BytesTotal})
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(protocol.RestoreReport{Files: res.Files, Dirs: res.Dirs,
+		Bytes: res.Bytes, Skipped: res.Skipped, Warnings: res.Warnings})
+}
