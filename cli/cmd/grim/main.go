@@ -26,8 +26,16 @@ func main() {
 }
 
 // exitCode tells scripts what went wrong: 2 for a refused request (bad input, not found,
-// auth), 3 when the controller could not be reached or failed, 1 otherwise.
+// auth), 3 when the controller failed, 4 for a backup or restore that failed, 5 for one
+// that was canceled, 1 otherwise (such as a controller that cannot be reached).
 func exitCode(err error) int {
+	var jobErr *jobError
+	if errors.As(err, &jobErr) {
+		if jobErr.status == "canceled" {
+			return 5
+		}
+		return 4
+	}
 	var apiErr *client.Error
 	if errors.As(err, &apiErr) {
 		if apiErr.Status >= 500 {

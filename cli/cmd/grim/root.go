@@ -67,12 +67,13 @@ func newRootCmd(getenv func(string) string) *cobra.Command {
 	pf.StringVar(&g.url, "url", "", "controller URL (default $GRIM_URL or http://127.0.0.1:8080)")
 	pf.StringVar(&g.keyFile, "api-key-file", "", "file holding the API key (default $GRIM_API_KEY_FILE)")
 	pf.BoolVar(&g.json, "json", false, "print replies as JSON, for scripts")
-	root.AddCommand(newStatusCmd(g), newKeysCmd(g), newAgentsCmd(g), &cobra.Command{
-		Use:   "version",
-		Short: "Print the version and commit",
-		Run: func(cmd *cobra.Command, _ []string) {
-			fmt.Fprintln(cmd.OutOrStdout(), buildinfo.String("grim"))
-		},
-	})
+	root.AddCommand(newStatusCmd(g), newKeysCmd(g), newAgentsCmd(g), newBackupCmd(g),
+		newRestoreCmd(g), &cobra.Command{
+			Use:   "version",
+			Short: "Print the version and commit",
+			Run: func(cmd *cobra.Command, _ []string) {
+				fmt.Fprintln(cmd.OutOrStdout(), buildinfo.String("grim"))
+			},
+		})
 	return root
 }
