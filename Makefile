@@ -7,7 +7,7 @@ COMMIT ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 LDFLAGS := -s -w \
 	-X github.com/grim-reaper/grim/internal/buildinfo.Version=$(VERSION) \
 	-X github.com/grim-reaper/grim/internal/buildinfo.Commit=$(COMMIT)
-FUZZTIME ?= 20s
+FUZZTIME ?= 10s
 
 .PHONY: help build run test test-unit test-postgres fuzz vet clean
 
@@ -36,9 +36,16 @@ test-postgres: ## the suites that touch the state store again, on a fresh Postgr
 	GRIM_BIN_DIR=$(CURDIR)/bin GRIM_TEST_DB=postgres $(GO) test -race -count=1 -timeout 20m \
 		./controller/... ./e2e/...
 
+# Every decoder of outside input has a fuzz target: package and target name.
+FUZZ_TARGETS := ./protocol:FuzzDecode ./protocol/jointoken:FuzzParse \
+	./protocol/blob:FuzzOpen ./protocol/tree:FuzzUnmarshal ./agent/internal/cache:FuzzDecode \
+	./controller/internal/auth:FuzzParse ./controller/internal/repo:FuzzDecodeTrailer
+
 fuzz: ## run each fuzz target for FUZZTIME
-	$(GO) test -run='^$$' -fuzz=FuzzDecode -fuzztime=$(FUZZTIME) ./protocol
-	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=$(FUZZTIME) ./protocol/jointoken
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		echo "fuzz $${t%%:*} $${t##*:}"; \
+		$(GO) test -run='^$$' -fuzz="^$${t##*:}$$" -fuzztime=$(FUZZTIME) "$${t%%:*}"; \
+	done
 
 clean: ## remove build output
 	rm -rf bin

@@ -175,6 +175,7 @@ type controller struct {
 type controllerOptions struct {
 	transports string // --agent-transports; default both
 	env        []string
+	extra      []string // more flags for serve
 }
 
 func startController(t *testing.T, o controllerOptions) *controller {
@@ -188,6 +189,7 @@ func startController(t *testing.T, o controllerOptions) *controller {
 	if o.transports != "" {
 		c.extra = append(c.extra, "--agent-transports", o.transports)
 	}
+	c.extra = append(c.extra, o.extra...)
 	c.run(t, o.env)
 	raw, err := os.ReadFile(filepath.Join(c.dataDir, "admin-api-key"))
 	require.NoError(t, err)

@@ -1,0 +1,189 @@
+package e2e
+
+import (
+	"crypto/rand"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// writeRandom writes n random bytes to path.
+func writeRandom(t *testing.T, path string, n int64) {
+	t.Helper()
+	f, err := os.Create(path)
+	require.NoError(t, err)
+	defer f.Close()
+	_, err = io.CopyN(f, rand.Reader, n)
+	require.NoError(t, err)
+}
+
+// backupStatus returns the backup as the API shows it.
+func (c *controller) backupStatus(t *testing.T, id string) map[string]any {
+	t.Helper()
+	status, body := c.call(t, "GET", "/api/backup/"+id, c.adminKey, nil)
+	require.Equal(t, 200, status, "%v", body)
+	return body["backup"].(map[string]any)
+}
+
+// startBackup queues a backup without waiting and returns its id.
+func (c *controller) startBackup(t *testing.T, agent string, paths ...string) string {
+	t.Helper()
+	out, code := c.grimJSON(t, append([]string{"backup", "create", "--agent", agent}, paths...)...)
+	require.Equal(t, 0, code)
+	return out["backup_id"].(string)
+}
+
+// TestFlippedByteCaughtAtRestore damages a stored pack and expects the restore to fail
+// naming the file, with nothing left under the file's final name.
+func TestFlippedByteCaughtAtRestore(t *testing.T) {
+	c := startController(t, controllerOptions{})
+	startAgent(t, c, "host", c.joinToken(t), "")
+	c.waitOnline(t, "host", "")
+	src := t.TempDir()
+	writeRandom(t, filepath.Join(src, "precious.bin"), 3<<20)
+	b := c.backup(t, "host", src)
+
+	var packs []string
+	err := filepath.WalkDir(filepath.Join(c.dataDir, "storage"), func(p string, d fs.DirEntry,
+		err error) error {
+		if err == nil && d.Type().IsRegular() && strings.Contains(p, "packs") {
+			packs = append(packs, p)
+		}
+		return err
+	})
+	require.NoError(t, err)
+	require.NotEmpty(t, packs)
+	for _, p := range packs {
+		flipMiddleByte(t, p)
+	}
+
+	dst := filepath.Join(t.TempDir(), "out")
+	r, code := c.grimJSON(t, "restore", "create", b["id"].(string), "--to", dst, "--wait")
+	assert.Equal(t, 4, code, "a failed restore exits 4")
+	assert.Equal(t, "failed", r["status"])
+	assert.Contains(t, r["error"], "precious.bin")
+	_, err = os.Stat(filepath.Join(dst, "precious.bin"))
+	assert.ErrorIs(t, err, fs.ErrNotExist, "nothing half-written under the final name")
+}
+
+func flipMiddleByte(t *testing.T, path string) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	require.NoError(t, err)
+	defer f.Close()
+	st, err := f.Stat()
+	require.NoError(t, err)
+	b := make([]byte, 1)
+	off := st.Size() / 3
+	_, err = f.ReadAt(b, off)
+	require.NoError(t, err)
+	b[0] ^= 0x40
+	_, err = f.WriteAt(b, off)
+	require.NoError(t, err)
+}
+
+// TestCancelRunningBackup cancels a backup while it runs and expects it to stop.
+func TestCancelRunningBackup(t *testing.T) {
+	c := startController(t, controllerOptions{})
+	a := startAgent(t, c, "host", c.joinToken(t), "")
+	c.waitOnline(t, "host", "")
+	src := t.TempDir()
+	for _, name := range []string{"a.bin", "b.bin", "c.bin", "d.bin"} {
+		writeRandom(t, filepath.Join(src, name), 96<<20)
+	}
+	id := c.startBackup(t, "host", src)
+	waitFor(t, 60*time.Second, "backup running", func() bool {
+		return c.backupStatus(t, id)["status"] == "running"
+	})
+
+	out, code := c.grim(t, "backup", "cancel", id)
+	require.Equal(t, 0, code, out)
+	waitFor(t, 60*time.Second, "backup canceled", func() bool {
+		return c.backupStatus(t, id)["status"] == "canceled"
+	})
+	b := c.backupStatus(t, id)
+	assert.Less(t, b["progress"].(float64), 100.0)
+	_, code = c.grim(t, "backup", "cancel", id)
+	assert.Equal(t, 2, code, "a finished backup cannot be canceled again (409)")
+	assert.False(t, a.exited(), "the agent survives a canceled job")
+}
+
+// TestAgentKilledMidBackup kills the agent with SIGKILL at several points of a backup,
+// restarts it, and expects the retried backup to complete, to reuse what was stored, and
+// to restore bit for bit.
+func TestAgentKilledMidBackup(t *testing.T) {
+	if testing.Short() {
+		t.Skip("kills and restarts the agent several times")
+	}
+	c := startController(t, controllerOptions{})
+	a := startAgent(t, c, "victim", c.joinToken(t), "")
+	c.waitOnline(t, "victim", "")
+	src := t.TempDir()
+	for _, name := range []string{"one.bin", "two.bin", "three.bin"} {
+		writeRandom(t, filepath.Join(src, name), 64<<20)
+	}
+
+	for i, killAt := range []float64{5, 40, 75} {
+		id := c.startBackup(t, "victim", src)
+		waitFor(t, 120*time.Second, "backup progress", func() bool {
+			b := c.backupStatus(t, id)
+			return b["status"] == "completed" || b["progress"].(float64) >= killAt
+		})
+		a.signal(syscall.SIGKILL)
+		<-a.done
+		a.run(t, c, "", "")
+		waitFor(t, 180*time.Second, "retried backup completes", func() bool {
+			s := c.backupStatus(t, id)["status"]
+			require.NotEqual(t, "failed", s, "round %d", i)
+			return s == "completed"
+		})
+		b := c.backupStatus(t, id)
+		t.Logf("round %d: attempt %v, stored %v of %v", i, b["attempt"], b["stored_bytes"],
+			b["size_bytes"])
+		if i == 0 && b["attempt"].(float64) > 1 {
+			assert.Less(t, b["stored_bytes"].(float64), b["size_bytes"].(float64),
+				"the retry reuses chunks stored before the kill")
+		}
+	}
+
+	// Every completed backup restores bit for bit.
+	status, body := c.call(t, "GET", "/api/backups?status=completed", c.adminKey, nil)
+	require.Equal(t, 200, status)
+	for _, item := range body["backups"].([]any) {
+		id := item.(map[string]any)["id"].(string)
+		dst := filepath.Join(t.TempDir(), "r")
+		r, code := c.grimJSON(t, "restore", "create", id, "--to", dst, "--wait")
+		require.Equal(t, 0, code, "%v", r)
+		for _, name := range []string{"one.bin", "two.bin", "three.bin"} {
+			want, err := os.ReadFile(filepath.Join(src, name))
+			require.NoError(t, err)
+			got, err := os.ReadFile(filepath.Join(dst, name))
+			require.NoError(t, err)
+			assert.True(t, string(want) == string(got), "%s of %s differs", name, id)
+		}
+	}
+}
+
+// TestOfflineAgentBackupFails queues a backup for an agent that is not connected: it waits
+// in the queue, then fails with AGENT_UNAVAILABLE instead of hanging forever.
+func TestOfflineAgentBackupFails(t *testing.T) {
+	c := startController(t, controllerOptions{extra: []string{"--job-queue-timeout", "2s"}})
+	a := startAgent(t, c, "sleeper", c.joinToken(t), "")
+	c.waitOnline(t, "sleeper", "")
+	require.NoError(t, a.stop(t))
+
+	id := c.startBackup(t, "sleeper", t.TempDir())
+	assert.Equal(t, "queued", c.backupStatus(t, id)["status"])
+	waitFor(t, 30*time.Second, "queued backup fails", func() bool {
+		return c.backupStatus(t, id)["status"] == "failed"
+	})
+	assert.Contains(t, c.backupStatus(t, id)["error"], "AGENT_UNAVAILABLE")
+}
