@@ -193,3 +193,41 @@ func TestBackupRequestsRefused(t *testing.T) {
 	status, _ := c.call(t, "GET", "/api/backup/backup_doesnotexist", c.adminKey, nil)
 	assert.Equal(t, http.StatusNotFound, status)
 }
+
+// TestAccountsShareNothing backs up the same data in two accounts: the second stores it
+// all again, and neither account can see the other's backup.
+func TestAccountsShareNothing(t *testing.T) {
+	c := startController(t, controllerOptions{})
+	status, body := c.call(t, "POST", "/api/admin/users", c.adminKey, map[string]any{
+		"email": "tenant@example.com", "password": "a long enough password", "plan": "PRO"})
+	require.Equal(t, http.StatusCreated, status, "%v", body)
+	tenantKey := body["key"].(string)
+	status, tok := c.call(t, "POST", "/api/agents/tokens", tenantKey, map[string]any{})
+	require.Equal(t, http.StatusCreated, status)
+
+	startAgent(t, c, "admin-host", c.joinToken(t), "")
+	startAgent(t, c, "tenant-host", tok["token"].(string), "")
+	c.waitOnline(t, "admin-host", "")
+	data := make([]byte, 4<<20)
+	_, err := rand.Read(data)
+	require.NoError(t, err)
+	dirA, dirB := t.TempDir(), t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dirA, "same.bin"), data, 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dirB, "same.bin"), data, 0o644))
+
+	first := c.backup(t, "admin-host", dirA)
+	tenant := &controller{process: c.process, httpAddr: c.httpAddr, adminKey: tenantKey}
+	waitFor(t, 30*time.Second, "tenant agent online", func() bool {
+		return tenant.agents(t)["tenant-host"]["status"] == "online"
+	})
+	second := tenant.backup(t, "tenant-host", dirB)
+	assert.Greater(t, second["stored_bytes"].(float64), float64(len(data))*0.9,
+		"another account must not reuse the first account's chunks")
+	assert.EqualValues(t, first["chunks_total"], second["chunks_new"])
+
+	status, _ = tenant.call(t, "GET", "/api/backup/"+first["id"].(string), tenantKey, nil)
+	assert.Equal(t, http.StatusNotFound, status)
+	status, _ = tenant.call(t, "POST", "/api/admin/users", tenantKey, map[string]any{
+		"email": "x@example.com", "password": "another long password"})
+	assert.Equal(t, http.StatusForbidden, status)
+}

@@ -197,5 +197,6 @@ func (a *API) routes() *gin.Engine {
 	authed.POST("/restore/create", a.createRestore)
 	authed.GET("/restore/:id", a.getRestore)
 	authed.GET("/restores", a.listRestores)
+	authed.POST("/admin/users", a.requireAdmin, a.createUser)
 	return e
 }
