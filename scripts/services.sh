@@ -20,3 +20,8 @@ fi
 wait_for PostgreSQL pg_isready -h 127.0.0.1 -p 5432 -q
 psql -h 127.0.0.1 -U postgres -Atc 'select 1' >/dev/null
 echo "services: PostgreSQL answers"
+
+# quic-go asks for 7 MiB socket buffers; the kernel's default cap is far lower, which
+# slows QUIC transfers. Raise the caps where we may (a container may refuse).
+sysctl -qw net.core.rmem_max=7500000 net.core.wmem_max=7500000 2>/dev/null ||
+  echo "services: could not raise UDP buffer caps; QUIC runs slower"

@@ -88,6 +88,9 @@ func (a *API) statusMetrics(ctx context.Context, accountID string) (statusMetric
 		return m, err
 	}
 	m.AgentsOnline, m.AgentsTotal = online, total
+	if m.ActiveBackups, err = a.store.Backups().CountRunning(ctx, accountID); err != nil {
+		return m, err
+	}
 	if a.storage == nil {
 		return m, nil
 	}

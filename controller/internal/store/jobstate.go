@@ -247,3 +247,16 @@ func listJobs[T any](ctx context.Context, db *gorm.DB, table, accountID string, 
 	}
 	return out, total, nil
 }
+
+// CountRunning counts an account's running jobs (every account's when accountID is empty).
+func (l lifecycle) CountRunning(ctx context.Context, accountID string) (int64, error) {
+	q := l.db.WithContext(ctx).Table(l.table).Where("status = ?", JobRunning)
+	if accountID != "" {
+		q = q.Where("account_id = ?", accountID)
+	}
+	var n int64
+	if err := q.Count(&n).Error; err != nil {
+		return 0, fmt.Errorf("count running %s: %w", l.table, err)
+	}
+	return n, nil
+}
