@@ -26,7 +26,7 @@ func Write(path string, data []byte, mode os.FileMode) error {
 	if err := os.Rename(name, path); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	return syncDir(dir)
+	return Sync(dir)
 }
 
 func fill(f *os.File, data []byte, mode os.FileMode) error {
@@ -45,14 +45,16 @@ func fill(f *os.File, data []byte, mode os.FileMode) error {
 	return f.Close()
 }
 
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
+// Sync flushes the file or directory at path to stable storage. On a directory it makes
+// the files created or renamed in it survive a crash.
+func Sync(path string) error {
+	f, err := os.Open(path)
 	if err != nil {
-		return fmt.Errorf("sync %s: %w", dir, err)
+		return fmt.Errorf("sync %s: %w", path, err)
 	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("sync %s: %w", dir, err)
+	defer f.Close()
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("sync %s: %w", path, err)
 	}
 	return nil
 }

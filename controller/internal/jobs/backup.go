@@ -3,7 +3,6 @@ package jobs
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
@@ -33,28 +32,10 @@ func (r *Runner) startBackup(ctx context.Context, id string) {
 		r.log.Warn("load queued backup", "backup_id", id, "error", err)
 		return
 	}
-	jctx, cancel := context.WithCancel(ctx)
 	j := &activeJob{id: b.ID, kind: protocol.JobKindBackup, accountID: b.AccountID,
-		agentID: b.AgentID, cancel: cancel}
-	if !r.track(j) {
-		cancel()
-		return
-	}
-	now := time.Now()
-	attempt, err := r.store.Backups().Claim(ctx, b.ID, now, now.Add(r.cfg.Lease))
-	if err != nil {
-		r.untrack(j.id)
-		cancel()
-		if !errors.Is(err, store.ErrLeaseLost) {
-			r.log.Warn("claim backup", "backup_id", id, "error", err)
-		}
-		return
-	}
-	j.attempt = attempt
-	r.wg.Go(func() {
-		defer r.untrack(j.id)
-		defer cancel()
-		r.runBackup(jctx, j, b)
+		agentID: b.AgentID}
+	r.start(ctx, j, r.store.Backups().Claim, func(ctx context.Context) {
+		r.runBackup(ctx, j, b)
 	})
 }
 

@@ -32,28 +32,10 @@ func (r *Runner) startRestore(ctx context.Context, id string) {
 		r.log.Warn("load queued restore", "restore_id", id, "error", err)
 		return
 	}
-	jctx, cancel := context.WithCancel(ctx)
 	j := &activeJob{id: rs.ID, kind: protocol.JobKindRestore, accountID: rs.AccountID,
-		agentID: rs.AgentID, cancel: cancel}
-	if !r.track(j) {
-		cancel()
-		return
-	}
-	now := time.Now()
-	attempt, err := r.store.Restores().Claim(ctx, rs.ID, now, now.Add(r.cfg.Lease))
-	if err != nil {
-		r.untrack(j.id)
-		cancel()
-		if !errors.Is(err, store.ErrLeaseLost) {
-			r.log.Warn("claim restore", "restore_id", id, "error", err)
-		}
-		return
-	}
-	j.attempt = attempt
-	r.wg.Go(func() {
-		defer r.untrack(j.id)
-		defer cancel()
-		r.runRestore(jctx, j, rs)
+		agentID: rs.AgentID}
+	r.start(ctx, j, r.store.Restores().Claim, func(ctx context.Context) {
+		r.runRestore(ctx, j, rs)
 	})
 }
 

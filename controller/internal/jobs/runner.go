@@ -9,6 +9,7 @@ package jobs
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -216,6 +217,37 @@ func (r *Runner) idleAgents() []string {
 		}
 	}
 	return out
+}
+
+// claimFunc claims a queued job for a new attempt holding a lease until leaseUntil.
+type claimFunc func(ctx context.Context, id string, now, leaseUntil time.Time) (int, error)
+
+// start reserves the job's agent, claims the job and runs it in a goroutine of its own
+// that the runner waits for. A job another controller claimed first is left alone.
+func (r *Runner) start(ctx context.Context, j *activeJob, claim claimFunc,
+	run func(context.Context)) {
+	jctx, cancel := context.WithCancel(ctx)
+	j.cancel = cancel
+	if !r.track(j) {
+		cancel()
+		return
+	}
+	now := time.Now()
+	attempt, err := claim(ctx, j.id, now, now.Add(r.cfg.Lease))
+	if err != nil {
+		r.untrack(j.id)
+		cancel()
+		if !errors.Is(err, store.ErrLeaseLost) {
+			r.log.Warn("claim job", "job_id", j.id, "error", err)
+		}
+		return
+	}
+	j.attempt = attempt
+	r.wg.Go(func() {
+		defer r.untrack(j.id)
+		defer cancel()
+		run(jctx)
+	})
 }
 
 // track registers a claimed job; it returns false when the agent got busy meanwhile.

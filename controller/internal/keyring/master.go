@@ -108,23 +108,10 @@ func createKeyFile(dataDir, path string) ([]byte, error) {
 		return nil, fmt.Errorf("create: %w", err)
 	}
 	// The new name must be durable before anything is wrapped with the key.
-	if err := syncDir(dataDir); err != nil {
+	if err := atomicfile.Sync(dataDir); err != nil {
 		return nil, fmt.Errorf("create: %w", err)
 	}
 	return text, nil
-}
-
-// syncDir flushes dir's entries to stable storage.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	if err := d.Sync(); err != nil {
-		_ = d.Close()
-		return fmt.Errorf("sync %s: %w", dir, err)
-	}
-	return d.Close()
 }
 
 // decodeKey parses the base64 of a 32-byte key, ignoring surrounding white space.

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/grim-reaper/grim/internal/atomicfile"
 )
 
 const (
@@ -189,30 +191,14 @@ func (l *Local) note(op, path string) {
 // syncFile flushes the file at path to stable storage.
 func (l *Local) syncFile(path string) error {
 	l.note("sync", path)
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		_ = f.Close()
-		return fmt.Errorf("sync %s: %w", path, err)
-	}
-	return f.Close()
+	return atomicfile.Sync(path)
 }
 
 // syncDir flushes the directory's entries, so that a rename or a new entry in it survives
 // a crash.
 func (l *Local) syncDir(dir string) error {
 	l.note("syncdir", dir)
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	if err := d.Sync(); err != nil {
-		_ = d.Close()
-		return fmt.Errorf("sync %s: %w", dir, err)
-	}
-	return d.Close()
+	return atomicfile.Sync(dir)
 }
 
 // makeDir creates dir and its missing parents below the root, syncing the parent of each
