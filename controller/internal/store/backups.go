@@ -67,15 +67,7 @@ func (r *Backups) Create(ctx context.Context, b *Backup) error {
 
 // Get returns a backup, or ErrNotFound. An empty accountID finds any account's.
 func (r *Backups) Get(ctx context.Context, accountID, id string) (*Backup, error) {
-	var b Backup
-	q := r.db.WithContext(ctx).Where("id = ?", id)
-	if accountID != "" {
-		q = q.Where("account_id = ?", accountID)
-	}
-	if err := q.Take(&b).Error; err != nil {
-		return nil, wrap("get backup", err)
-	}
-	return &b, nil
+	return getJob[Backup](ctx, r.db, "get backup", accountID, id)
 }
 
 // List returns a page of backups, newest first, and how many match in all.

@@ -260,3 +260,16 @@ func (l lifecycle) CountRunning(ctx context.Context, accountID string) (int64, e
 	}
 	return n, nil
 }
+
+// getJob loads one job row of an account (any account's when accountID is empty).
+func getJob[T any](ctx context.Context, db *gorm.DB, op, accountID, id string) (*T, error) {
+	var row T
+	q := db.WithContext(ctx).Where("id = ?", id)
+	if accountID != "" {
+		q = q.Where("account_id = ?", accountID)
+	}
+	if err := q.Take(&row).Error; err != nil {
+		return nil, wrap(op, err)
+	}
+	return &row, nil
+}

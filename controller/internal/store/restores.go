@@ -50,15 +50,7 @@ func (r *Restores) Create(ctx context.Context, rs *Restore) error {
 
 // Get returns a restore, or ErrNotFound. An empty accountID finds any account's.
 func (r *Restores) Get(ctx context.Context, accountID, id string) (*Restore, error) {
-	var rs Restore
-	q := r.db.WithContext(ctx).Where("id = ?", id)
-	if accountID != "" {
-		q = q.Where("account_id = ?", accountID)
-	}
-	if err := q.Take(&rs).Error; err != nil {
-		return nil, wrap("get restore", err)
-	}
-	return &rs, nil
+	return getJob[Restore](ctx, r.db, "get restore", accountID, id)
 }
 
 // List returns a page of restores, newest first, and how many match in all.
