@@ -38,6 +38,7 @@ type Server struct {
 	house   *housekeeper
 	http    *http.Server
 	httpLn  net.Listener
+	lock    *os.File // held on the data dir while the server lives
 
 	closeOnce sync.Once
 }
@@ -53,13 +54,19 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 			return nil, fmt.Errorf("create %s: %w", dir, err)
 		}
 	}
+	lock, err := lockDataDir(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
 	st, err := store.Open(ctx, store.Config{
 		DataDir: cfg.DataDir, DatabaseURL: cfg.DatabaseURL, Logger: log,
 	})
 	if err != nil {
+		lock.Close()
 		return nil, fmt.Errorf("open state: %w", err)
 	}
-	s := &Server{cfg: cfg, baseLog: log, log: log.With("component", "server"), store: st}
+	s := &Server{cfg: cfg, baseLog: log, log: log.With("component", "server"), store: st,
+		lock: lock}
 	if err := s.init(ctx); err != nil {
 		s.Close()
 		return nil, err
@@ -191,5 +198,6 @@ func (s *Server) Close() {
 		if err := s.store.Close(); err != nil {
 			s.log.Warn("close state", "error", err)
 		}
+		s.lock.Close()
 	})
 }
