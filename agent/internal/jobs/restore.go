@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
 
 	"github.com/grim-reaper/grim/agent/internal/remote"
 	"github.com/grim-reaper/grim/agent/internal/restore"
@@ -26,7 +27,10 @@ func (r *Registry) restore(ctx context.Context, job *protocol.Job, env Env) (jso
 	if err != nil {
 		return nil, fmt.Errorf("restore job: %w", err)
 	}
-	client, err := remote.Open(ctx, env.OpenStream, job.ID, spec.Streams)
+	// Restores wait on the network and the disk more than on the CPU: more workers than
+	// cores, each with a data stream of its own, keep both busy.
+	workers := max(8, 2*runtime.NumCPU())
+	client, err := remote.Open(ctx, env.OpenStream, job.ID, max(spec.Streams, workers))
 	if err != nil {
 		return nil, err
 	}
@@ -35,6 +39,7 @@ func (r *Registry) restore(ctx context.Context, job *protocol.Job, env Env) (jso
 		Root: spec.Root, Target: spec.Target, Codec: codec, Source: client,
 		Overwrite: spec.Overwrite, PreserveTimestamps: spec.PreserveTimestamps,
 		PreservePermissions: spec.PreservePermissions, Logger: r.cfg.Logger,
+		Concurrency: workers,
 		Progress: func(p restore.Progress) {
 			sendProgress(env, job.ID, protocol.TransferProgress{FilesDone: p.FilesDone,
 				FilesTotal: p.FilesTotal, BytesDone: p.BytesDone, BytesTotal: p.BytesTotal})

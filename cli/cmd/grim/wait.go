@@ -53,6 +53,8 @@ func waitJob(ctx context.Context, c *client.Client, kind, id string, out io.Writ
 	fetch func(context.Context, *client.Client, string) (jobState, error)) (jobState, error) {
 	tty := isTerminal(out) && !quiet
 	var last string
+	// Short jobs end within a second: poll fast at first, then back off to once a second.
+	delay := 50 * time.Millisecond
 	for {
 		st, err := fetch(ctx, c, id)
 		if err != nil {
@@ -73,8 +75,9 @@ func waitJob(ctx context.Context, c *client.Client, kind, id string, out io.Writ
 		select {
 		case <-ctx.Done():
 			return st, ctx.Err()
-		case <-time.After(500 * time.Millisecond):
+		case <-time.After(delay):
 		}
+		delay = min(delay*3/2, time.Second)
 	}
 }
 
