@@ -130,7 +130,7 @@ func TestAgentKilledMidBackup(t *testing.T) {
 	c.waitOnline(t, "victim", "")
 
 	sources := map[string]string{} // backup id → source dir
-	for i, killAt := range []float64{10, 45, 80} {
+	for i, killAt := range []float64{10, 40, 65} {
 		src := t.TempDir()
 		for _, name := range []string{"one.bin", "two.bin", "three.bin"} {
 			writeRandom(t, filepath.Join(src, name), 48<<20)
@@ -151,10 +151,12 @@ func TestAgentKilledMidBackup(t *testing.T) {
 			return s == "completed"
 		})
 		b := c.backupStatus(t, id)
-		t.Logf("round %d: killed at %.0f%%, attempt %v, stored %v of %v", i,
-			before["progress"], b["attempt"], b["stored_bytes"], b["size_bytes"])
+		t.Logf("round %d: killed at %.0f%%, attempt %v, new chunks %v of %v", i,
+			before["progress"], b["attempt"], b["chunks_new"], b["chunks_total"])
 		if before["status"] == "running" {
 			assert.GreaterOrEqual(t, b["attempt"].(float64), 2.0, "round %d", i)
+			assert.Less(t, b["chunks_new"].(float64), b["chunks_total"].(float64),
+				"round %d: the retry reuses chunks stored before the kill", i)
 		}
 	}
 	checkPacks(t, c)
@@ -233,9 +235,9 @@ func TestControllerRestartMidBackup(t *testing.T) {
 		return s == "completed"
 	})
 	b := c.backupStatus(t, id)
-	t.Logf("attempt %v stored %v of %v", b["attempt"], b["stored_bytes"], b["size_bytes"])
+	t.Logf("attempt %v, new chunks %v of %v", b["attempt"], b["chunks_new"], b["chunks_total"])
 	if b["attempt"].(float64) > 1 {
-		assert.Less(t, b["stored_bytes"].(float64), b["size_bytes"].(float64),
+		assert.Less(t, b["chunks_new"].(float64), b["chunks_total"].(float64),
 			"the retry reuses chunks stored before the restart")
 	}
 	checkPacks(t, c)

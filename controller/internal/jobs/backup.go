@@ -53,6 +53,12 @@ func (r *Runner) runBackup(ctx context.Context, j *activeJob, b *store.Backup) {
 	go rec.run(pctx)
 	res, err := r.agents.RunJob(ctx, j.agentID, job, rec.observe)
 	stopProgress()
+	// What an attempt stored counts for the backup even when the attempt is cut off: the
+	// next attempt reuses it.
+	if err := r.store.Backups().AddStoredBytes(context.WithoutCancel(ctx), j.id,
+		j.storedBytes.Load()); err != nil {
+		log.Warn("record stored bytes", "error", err)
+	}
 	if err != nil {
 		r.interrupted(j, r.store.Backups(), err, log)
 		return
@@ -124,7 +130,7 @@ func (r *Runner) commitBackup(ctx context.Context, j *activeJob, res *protocol.J
 	err = r.store.Backups().Complete(ctx, j.id, j.attempt, store.BackupResult{
 		Root: rep.Root.String(), BytesTotal: rep.Bytes, Files: rep.Files,
 		ChunksTotal: rep.ChunksTotal, ChunksNew: rep.ChunksNew,
-		StoredBytes: j.storedBytes.Load(), Warnings: string(warnings),
+		Warnings: string(warnings),
 	}, time.Now())
 	if err != nil {
 		return fmt.Errorf("commit: %w", err)

@@ -45,7 +45,6 @@ type BackupResult struct {
 	Root                   string
 	BytesTotal, Files      int64
 	ChunksTotal, ChunksNew int64
-	StoredBytes            int64
 	Warnings               string // JSON list
 }
 
@@ -84,10 +83,23 @@ func (r *Backups) Complete(ctx context.Context, id string, attempt int, res Back
 		return r.finish(ctx, tx, id, attempt, JobCompleted, now, map[string]any{
 			"root": res.Root, "bytes_total": res.BytesTotal, "bytes_done": res.BytesTotal,
 			"files": res.Files, "chunks_total": res.ChunksTotal, "chunks_new": res.ChunksNew,
-			"stored_bytes": res.StoredBytes, "warnings": res.Warnings, "progress": 100,
+			"warnings": res.Warnings, "progress": 100,
 			"error": "",
 		})
 	})
+}
+
+// AddStoredBytes adds what one attempt of a backup added to storage to its total.
+func (r *Backups) AddStoredBytes(ctx context.Context, id string, n int64) error {
+	if n == 0 {
+		return nil
+	}
+	err := r.db.WithContext(ctx).Table("backups").Where("id = ?", id).
+		Update("stored_bytes", gorm.Expr("stored_bytes + ?", n)).Error
+	if err != nil {
+		return fmt.Errorf("add stored bytes of backup %s: %w", id, err)
+	}
+	return nil
 }
 
 // LastDuration returns how long the agent's latest completed backup took, or zero.
