@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -53,19 +52,24 @@ func TestFlippedByteCaughtAtRestore(t *testing.T) {
 	writeRandom(t, filepath.Join(src, "precious.bin"), 3<<20)
 	b := c.backup(t, "host", src)
 
-	var packs []string
-	err := filepath.WalkDir(filepath.Join(c.dataDir, "storage"), func(p string, d fs.DirEntry,
-		err error) error {
-		if err == nil && d.Type().IsRegular() && strings.Contains(p, "packs") {
-			packs = append(packs, p)
-		}
-		return err
-	})
+	// Damage the largest pack, which holds the file's data; the trees are small and may
+	// sit in a pack of their own.
+	var largest string
+	var size int64
+	err := filepath.WalkDir(filepath.Join(c.dataDir, "storage", "packs"),
+		func(p string, d fs.DirEntry, err error) error {
+			if err != nil || !d.Type().IsRegular() {
+				return err
+			}
+			info, err := d.Info()
+			if err == nil && info.Size() > size {
+				largest, size = p, info.Size()
+			}
+			return err
+		})
 	require.NoError(t, err)
-	require.NotEmpty(t, packs)
-	for _, p := range packs {
-		flipMiddleByte(t, p)
-	}
+	require.NotEmpty(t, largest)
+	flipMiddleByte(t, largest)
 
 	dst := filepath.Join(t.TempDir(), "out")
 	r, code := c.grimJSON(t, "restore", "create", b["id"].(string), "--to", dst, "--wait")
