@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Benchmarks Grim Reaper against restic on the same generated data set, in one run: builds
 # the binaries, installs restic when it is missing, and runs the driver in bench/, which
-# prints the tables and writes bench/results/latest.json. Called by `make bench`.
+# prints the tables and writes bench/results/latest-<transport>.json. Called by `make bench`.
 #
 #   scripts/bench.sh                 # the default data set (1 GiB)
 #   scripts/bench.sh --quick         # 100 MiB, to check the benchmark itself
 #   BENCH_SIZE=1GiB scripts/bench.sh # any size; flags go to the driver (--help lists them)
+#   BENCH_TRANSPORTS=tcp scripts/bench.sh  # one transport only (default: quic, then tcp)
 #
 # Dropping the page cache between phases needs root; without it every phase runs warm.
 set -euo pipefail
@@ -26,4 +27,15 @@ if ! command -v restic >/dev/null 2>&1; then
   fi
 fi
 
-exec go run ./bench/cmd/grim-bench "$@"
+# Both agent transports are measured, each in a run of its own with restic beside it, so
+# every ratio compares two tools measured back to back. BENCH_TRANSPORTS picks fewer.
+quick=""
+for arg in "$@"; do [ "$arg" = "--quick" ] && quick=1; done
+[ "${BENCH_QUICK:-}" = "1" ] && quick=1
+prefix=latest
+[ -n "$quick" ] && prefix=quick
+go build -o bin/grim-bench ./bench/cmd/grim-bench
+for transport in ${BENCH_TRANSPORTS:-quic tcp}; do
+  echo "=== agent transport: $transport"
+  bin/grim-bench --transport "$transport" --out "bench/results/$prefix-$transport.json" "$@"
+done
