@@ -2,6 +2,7 @@ package protocol
 
 import (
 	"bytes"
+	"log/slog"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -55,4 +56,14 @@ func TestEmptyBlobPutRefused(t *testing.T) {
 	var buf bytes.Buffer
 	assert.Error(t, NewEncoder(&buf).Encode(&BlobPut{ID: blob.ID{1}}))
 	assert.Zero(t, buf.Len(), "nothing is written for a refused message")
+}
+
+func TestJobLogValueHidesPayload(t *testing.T) {
+	var buf bytes.Buffer
+	log := slog.New(slog.NewJSONHandler(&buf, nil))
+	job := &Job{ID: "backup_1", Kind: JobKindBackup,
+		Payload: []byte(`{"keys":{"encryption":"c2VjcmV0"}}`)}
+	log.Info("job", "job", job)
+	assert.NotContains(t, buf.String(), "c2VjcmV0")
+	assert.Contains(t, buf.String(), "backup_1")
 }

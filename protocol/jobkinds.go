@@ -1,6 +1,8 @@
 package protocol
 
 import (
+	"log/slog"
+
 	"github.com/grim-reaper/grim/protocol/blob"
 )
 
@@ -72,4 +74,11 @@ func (p TransferProgress) Percent() float64 {
 		return 0
 	}
 	return min(100, 100*float64(p.BytesDone)/float64(p.BytesTotal))
+}
+
+// LogValue keeps a job's payload out of logs: backup and restore payloads carry the
+// account's keys.
+func (j Job) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("id", j.ID), slog.String("kind", j.Kind),
+		slog.Int("payload_bytes", len(j.Payload)))
 }
