@@ -48,24 +48,14 @@ func (r *Runner) runBackup(ctx context.Context, j *activeJob, b *store.Backup) {
 		r.finishFailed(ctx, r.store.Backups(), j, err.Error(), false)
 		return
 	}
-	rec := &progressRecorder{r: r, j: j, records: r.store.Backups()}
-	pctx, stopProgress := context.WithCancel(ctx)
-	go rec.run(pctx)
-	res, err := r.agents.RunJob(ctx, j.agentID, job, rec.observe)
-	stopProgress()
+	res, err := r.runOnAgent(ctx, j, job, r.store.Backups())
 	// What an attempt stored counts for the backup even when the attempt is cut off: the
 	// next attempt reuses it.
 	if err := r.store.Backups().AddStoredBytes(context.WithoutCancel(ctx), j.id,
 		j.storedBytes.Load()); err != nil {
 		log.Warn("record stored bytes", "error", err)
 	}
-	if err != nil {
-		r.interrupted(j, r.store.Backups(), err, log)
-		return
-	}
-	if !res.OK {
-		r.finishFailed(context.WithoutCancel(ctx), r.store.Backups(), j, res.Error, false)
-		log.Info("backup failed", "error", res.Error)
+	if !r.settle(ctx, j, r.store.Backups(), res, err, log) {
 		return
 	}
 	if err := r.commitBackup(context.WithoutCancel(ctx), j, res); err != nil {

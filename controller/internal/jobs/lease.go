@@ -16,9 +16,7 @@ import (
 type progressRecorder struct {
 	r       *Runner
 	j       *activeJob
-	records interface {
-		Progress(context.Context, string, int, store.JobProgress, time.Time, time.Time) (bool, error)
-	}
+	records records
 
 	mu   sync.Mutex // guards last
 	last store.JobProgress

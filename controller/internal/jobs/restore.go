@@ -47,21 +47,11 @@ func (r *Runner) runRestore(ctx context.Context, j *activeJob, rs *store.Restore
 		r.finishFailed(ctx, r.store.Restores(), j, err.Error(), false)
 		return
 	}
-	rec := &progressRecorder{r: r, j: j, records: r.store.Restores()}
-	pctx, stopProgress := context.WithCancel(ctx)
-	go rec.run(pctx)
-	res, err := r.agents.RunJob(ctx, j.agentID, job, rec.observe)
-	stopProgress()
-	if err != nil {
-		r.interrupted(j, r.store.Restores(), err, log)
+	res, err := r.runOnAgent(ctx, j, job, r.store.Restores())
+	if !r.settle(ctx, j, r.store.Restores(), res, err, log) {
 		return
 	}
 	wctx := context.WithoutCancel(ctx)
-	if !res.OK {
-		r.finishFailed(wctx, r.store.Restores(), j, res.Error, false)
-		log.Info("restore failed", "error", res.Error)
-		return
-	}
 	var rep protocol.RestoreReport
 	if err := json.Unmarshal(res.Data, &rep); err != nil {
 		r.finishFailed(wctx, r.store.Restores(), j, "agent sent an unreadable report", false)
