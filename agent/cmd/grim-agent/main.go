@@ -11,12 +11,19 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/grim-reaper/grim/internal/buildinfo"
+	"github.com/grim-reaper/grim/internal/profiling"
 )
 
 func main() {
+	stopProfile, err := profiling.Start("grim-agent", os.Getenv)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "grim-agent:", err)
+		os.Exit(1)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := newRootCmd().ExecuteContext(ctx)
+	err = newRootCmd().ExecuteContext(ctx)
 	stop()
+	stopProfile()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "grim-agent:", err)
 		os.Exit(1)

@@ -12,12 +12,19 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/grim-reaper/grim/internal/buildinfo"
+	"github.com/grim-reaper/grim/internal/profiling"
 )
 
 func main() {
+	stopProfile, err := profiling.Start("grim-controller", os.Getenv)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "grim-controller:", err)
+		os.Exit(1)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := newRootCmd().ExecuteContext(ctx)
+	err = newRootCmd().ExecuteContext(ctx)
 	stop()
+	stopProfile()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "grim-controller:", err)
 		os.Exit(1)
