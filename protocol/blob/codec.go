@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"slices"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
@@ -95,7 +96,9 @@ func NewCodec(k *Keys, c Cipher, comp Compression) (*Codec, error) {
 	// EncodeAll holds one of the encoder's inner encoders for the whole call, so their
 	// number is how many goroutines can compress at once.
 	zenc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault),
-		zstd.WithEncoderConcurrency(runtime.GOMAXPROCS(0)), zstd.WithLowerEncoderMem(true))
+		zstd.WithEncoderConcurrency(runtime.GOMAXPROCS(0)),
+		// The AEAD's tag and the keyed hash already catch any damage; a CRC adds nothing.
+		zstd.WithEncoderCRC(false))
 	if err != nil {
 		return nil, fmt.Errorf("zstd encoder: %w", err)
 	}
@@ -122,50 +125,67 @@ func (c *Codec) ID(data []byte) ID {
 }
 
 // Seal compresses and encrypts plain, which must be the data that id names, and appends
-// the sealed blob to dst.
+// the sealed blob to dst. It makes at most one allocation for the result: the payload is
+// compressed straight after the header and encrypted where it lies.
 func (c *Codec) Seal(dst []byte, id ID, kind Kind, plain []byte) ([]byte, error) {
-	compID, payload, err := c.compress(plain)
-	if err != nil {
-		return nil, err
-	}
 	aead, cid := c.xchach, byte(cipherIDX)
 	if c.seal == CipherAESGCM {
 		aead, cid = c.gcm, cipherIDGCM
 	}
-	inner := make([]byte, 0, 2+len(payload))
-	inner = append(inner, byte(kind), compID)
-	inner = append(inner, payload...)
-
+	start := len(dst)
+	head := 2 + aead.NonceSize()
+	// Room for the header, the inner header, the payload stored as is and the tag; a
+	// payload that compresses fits in it too.
+	dst = slices.Grow(dst, head+innerHeader+len(plain)+aead.Overhead())
 	dst = append(dst, formatVersion, cid)
-	nonce := make([]byte, aead.NonceSize())
+	dst = dst[:start+head]
+	nonce := dst[start+2 : start+head]
 	if _, err := rand.Read(nonce); err != nil {
 		return nil, fmt.Errorf("seal: nonce: %w", err)
 	}
-	dst = append(dst, nonce...)
-	return aead.Seal(dst, nonce, inner, id[:]), nil
+	inner := len(dst)
+	dst = append(dst, byte(kind), compIDNone)
+	dst, err := c.compress(dst, plain)
+	if err != nil {
+		return nil, err
+	}
+	// The output overlaps the plaintext exactly, which every AEAD allows.
+	return aead.Seal(dst[:inner], nonce, dst[inner:], id[:]), nil
 }
 
-func (c *Codec) compress(plain []byte) (byte, []byte, error) {
+// innerHeader is the kind and compression bytes that precede the payload under the seal.
+const innerHeader = 2
+
+// compress appends plain to dst, compressed when that is asked for, worth trying and
+// shrinks it, and records in dst's last byte which compression was used.
+func (c *Codec) compress(dst, plain []byte) ([]byte, error) {
+	flag := len(dst) - 1
+	base := len(dst)
 	var out []byte
 	var id byte
-	switch c.comp {
-	case CompressionZstd:
-		out, id = c.zenc.EncodeAll(plain, make([]byte, 0, len(plain)/2)), compIDZstd
-	case CompressionGzip:
-		var buf bytes.Buffer
-		w := gzip.NewWriter(&buf)
+	switch {
+	case c.comp == CompressionNone || !worthCompressing(plain):
+	case c.comp == CompressionZstd:
+		out, id = c.zenc.EncodeAll(plain, dst), compIDZstd
+	case c.comp == CompressionGzip:
+		buf := bytes.NewBuffer(dst)
+		w := gzip.NewWriter(buf)
 		if _, err := w.Write(plain); err != nil {
-			return 0, nil, fmt.Errorf("gzip: %w", err)
+			return nil, fmt.Errorf("gzip: %w", err)
 		}
 		if err := w.Close(); err != nil {
-			return 0, nil, fmt.Errorf("gzip: %w", err)
+			return nil, fmt.Errorf("gzip: %w", err)
 		}
 		out, id = buf.Bytes(), compIDGzip
 	}
-	if out == nil || len(out) >= len(plain) {
-		return compIDNone, plain, nil
+	if out != nil && len(out)-base < len(plain) {
+		out[flag] = id
+		return out, nil
 	}
-	return id, out, nil
+	// Stored as is. Should a compressor have grown dst into a new array, dst itself still
+	// holds the headers, and its own capacity was sized for this.
+	dst[flag] = compIDNone
+	return append(dst[:base], plain...), nil
 }
 
 // Open decrypts and decompresses a sealed blob and checks that its plaintext hashes to
