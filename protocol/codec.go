@@ -23,13 +23,18 @@ func NewEncoder(w io.Writer) *Encoder {
 	return &Encoder{w: w}
 }
 
-// Encode writes m as one frame in a single Write call. It fails without writing when m
-// is nil, of an unknown type, or encodes to more than MaxFrameSize bytes.
+// Encode writes m as one frame in a single Write call, except that a message carrying a
+// large binary payload goes out in two, its head and then the payload, so that the
+// payload is not copied. It fails without writing when m is nil, of an unknown type, or
+// encodes to more than MaxFrameSize bytes.
 func (e *Encoder) Encode(m Message) error {
 	if m == nil {
 		return errors.New("encode message: nil message")
 	}
 	t := m.Type()
+	if sm, ok := m.(splitMessage); ok && len(sm.bulk()) >= splitThreshold {
+		return e.encodeSplit(sm)
+	}
 	frame, err := e.marshal(m)
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", t, err)
@@ -80,6 +85,39 @@ func (e *Encoder) marshalBinary(t MsgType, m encoding.BinaryAppender) ([]byte, e
 	}
 	putHeader(frame, t, n)
 	return frame, nil
+}
+
+// splitThreshold is the payload size from which a splitMessage is written in two parts.
+const splitThreshold = 64 << 10
+
+// splitMessage is a binary message whose bulk the Encoder writes after the rest of the
+// frame rather than copying it into its buffer.
+type splitMessage interface {
+	Message
+	// appendHead appends every field but the bulk, which follows them on the wire.
+	appendHead(b []byte) []byte
+	// bulk is the payload that ends the frame.
+	bulk() []byte
+}
+
+// encodeSplit writes the frame of m as its head and then its bulk.
+func (e *Encoder) encodeSplit(m splitMessage) error {
+	t := m.Type()
+	var hdr [HeaderSize]byte
+	head := m.appendHead(append(e.buf.AvailableBuffer(), hdr[:]...))
+	bulk := m.bulk()
+	n := len(head) - HeaderSize + len(bulk)
+	if err := checkOutgoing(t, n); err != nil {
+		return fmt.Errorf("encode %s: %w", t, err)
+	}
+	putHeader(head, t, n)
+	if _, err := e.w.Write(head); err != nil {
+		return fmt.Errorf("write %s: %w", t, err)
+	}
+	if _, err := e.w.Write(bulk); err != nil {
+		return fmt.Errorf("write %s payload: %w", t, err)
+	}
+	return nil
 }
 
 // release drops a buffer that grew large for one big message.

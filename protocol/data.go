@@ -131,11 +131,16 @@ func (m *BlobPut) AppendBinary(b []byte) ([]byte, error) {
 	if len(m.Sealed) == 0 {
 		return nil, errors.New("blob put: empty blob")
 	}
+	return append(m.appendHead(b), m.Sealed...), nil
+}
+
+func (m *BlobPut) appendHead(b []byte) []byte {
 	b = append(b, byte(m.Kind))
 	b = binary.BigEndian.AppendUint32(b, m.RawLength)
-	b = append(b, m.ID[:]...)
-	return append(b, m.Sealed...), nil
+	return append(b, m.ID[:]...)
 }
+
+func (m *BlobPut) bulk() []byte { return m.Sealed }
 
 // UnmarshalBinary implements encoding.BinaryUnmarshaler. Sealed aliases p.
 func (m *BlobPut) UnmarshalBinary(p []byte) error {
@@ -163,9 +168,12 @@ func (*BlobData) Type() MsgType { return MsgBlobData }
 
 // AppendBinary implements encoding.BinaryAppender.
 func (m *BlobData) AppendBinary(b []byte) ([]byte, error) {
-	b = append(b, m.ID[:]...)
-	return append(b, m.Sealed...), nil
+	return append(m.appendHead(b), m.Sealed...), nil
 }
+
+func (m *BlobData) appendHead(b []byte) []byte { return append(b, m.ID[:]...) }
+
+func (m *BlobData) bulk() []byte { return m.Sealed }
 
 // UnmarshalBinary implements encoding.BinaryUnmarshaler. Sealed aliases p.
 func (m *BlobData) UnmarshalBinary(p []byte) error {

@@ -67,3 +67,43 @@ func TestJobLogValueHidesPayload(t *testing.T) {
 	assert.NotContains(t, buf.String(), "c2VjcmV0")
 	assert.Contains(t, buf.String(), "backup_1")
 }
+
+// TestLargeBlobsWrittenWithoutCopy checks the two-part frames of large blob messages:
+// the payload reaches the writer as the caller's own slice, and the frames decode as
+// they would from one Write. A blob over the frame cap is refused before anything is
+// written.
+func TestLargeBlobsWrittenWithoutCopy(t *testing.T) {
+	sealed := bytes.Repeat([]byte("s"), splitThreshold)
+	msgs := []Message{
+		&BlobPut{Kind: blob.KindData, RawLength: 1 << 20, ID: blob.ID{7}, Sealed: sealed},
+		&BlobData{ID: blob.ID{8}, Sealed: sealed},
+	}
+	for _, m := range msgs {
+		t.Run(m.Type().String(), func(t *testing.T) {
+			w := &recordingWriter{}
+			require.NoError(t, NewEncoder(w).Encode(m))
+			require.Len(t, w.parts, 2)
+			assert.Same(t, &sealed[0], &w.parts[1][0], "the payload was copied")
+			got, err := NewDecoder(bytes.NewReader(w.all.Bytes())).Decode()
+			require.NoError(t, err)
+			assert.Equal(t, m, got)
+		})
+	}
+
+	w := &recordingWriter{}
+	err := NewEncoder(w).Encode(&BlobData{ID: blob.ID{9}, Sealed: make([]byte, MaxFrameSize)})
+	require.Error(t, err)
+	assert.Empty(t, w.parts, "nothing is written for a refused message")
+}
+
+// recordingWriter keeps every slice it is given, uncopied, and their concatenation.
+type recordingWriter struct {
+	parts [][]byte
+	all   bytes.Buffer
+}
+
+func (r *recordingWriter) Write(p []byte) (int, error) {
+	r.parts = append(r.parts, p)
+	r.all.Write(p)
+	return len(p), nil
+}
