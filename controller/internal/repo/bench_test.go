@@ -68,26 +68,45 @@ func benchID(i int) blob.ID {
 
 // BenchmarkPut stores new blobs of one account into 16 MiB packs, with the index lookup,
 // the temporary file, and each full pack's sync, move and commit.
+// BenchmarkPut stores distinct blobs, either put straight away ("unasked": Put asks the
+// index about each) or, as an agent does, after Missing asked about them in batches
+// ("asked": Put answers from what Missing found, without a query).
 func BenchmarkPut(b *testing.B) {
+	const batch = 256
 	for _, size := range []int{4 << 10, 64 << 10, 1 << 20} {
-		b.Run(fmt.Sprintf("blob=%dKiB", size>>10), func(b *testing.B) {
-			ctx := context.Background()
-			e := newEnv(b, repo.Options{FlushAfter: time.Hour})
-			sealed := make([]byte, size)
-			_, _ = rand.Read(sealed)
-			b.SetBytes(int64(size))
-			i := 0
-			for b.Loop() {
-				// A distinct id per blob; the content does not matter to the repo.
-				added, err := e.r.Put(ctx, e.a, benchID(i), blob.KindData, size, sealed)
-				if err != nil || !added {
-					b.Fatalf("put: %v %v", added, err)
+		for _, asked := range []bool{false, true} {
+			name := fmt.Sprintf("blob=%dKiB/unasked", size>>10)
+			if asked {
+				name = fmt.Sprintf("blob=%dKiB/asked", size>>10)
+			}
+			b.Run(name, func(b *testing.B) {
+				ctx := context.Background()
+				e := newEnv(b, repo.Options{FlushAfter: time.Hour})
+				sealed := make([]byte, size)
+				_, _ = rand.Read(sealed)
+				b.SetBytes(int64(size))
+				i := 0
+				for b.Loop() {
+					if asked && i%batch == 0 {
+						ids := make([]blob.ID, batch)
+						for k := range ids {
+							ids[k] = benchID(i + k)
+						}
+						if _, err := e.r.Missing(ctx, e.a, ids); err != nil {
+							b.Fatal(err)
+						}
+					}
+					// A distinct id per blob; the content does not matter to the repo.
+					added, err := e.r.Put(ctx, e.a, benchID(i), blob.KindData, size, sealed)
+					if err != nil || !added {
+						b.Fatalf("put: %v %v", added, err)
+					}
+					i++
 				}
-				i++
-			}
-			if err := e.r.Flush(ctx, e.a); err != nil {
-				b.Fatal(err)
-			}
-		})
+				if err := e.r.Flush(ctx, e.a); err != nil {
+					b.Fatal(err)
+				}
+			})
+		}
 	}
 }

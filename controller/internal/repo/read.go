@@ -25,33 +25,44 @@ const (
 func (r *Repo) Missing(ctx context.Context, accountID string, ids []blob.ID) ([]bool, error) {
 	out := make([]bool, len(ids))
 	ask, at := ids, []int(nil)
-	if w := r.existingWriter(accountID); w != nil {
-		ask, at = w.notPending(ids)
+	var gen uint64
+	// A closed repo has no writer; the answer is then the index's alone.
+	w, _ := r.writer(accountID, true)
+	if w != nil {
+		ask, at, gen = w.notPending(ids)
 	}
 	// Pending ids are read first: one committed meanwhile is in the index by now.
 	missing, err := r.st.Blobs().Missing(ctx, accountID, ask)
 	if err != nil {
 		return nil, fmt.Errorf("missing blobs: %w", err)
 	}
+	absent := make([]blob.ID, 0, len(ask))
 	for i, m := range missing {
+		if m {
+			absent = append(absent, ask[i])
+		}
 		if at == nil {
 			out[i] = m
 			continue
 		}
 		out[at[i]] = m
 	}
+	if w != nil {
+		w.noteAbsent(absent, gen)
+	}
 	return out, nil
 }
 
-// existingWriter returns the account's writer, or nil; also after Close.
-func (r *Repo) existingWriter(accountID string) *writer {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.writers[accountID]
+// noteAbsent records that the index lacked ids at generation gen, for Put.
+func (w *writer) noteAbsent(ids []blob.ID, gen uint64) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.known.noteAbsent(ids, gen)
 }
 
-// notPending returns the ids that are not pending in w and their positions in ids.
-func (w *writer) notPending(ids []blob.ID) ([]blob.ID, []int) {
+// notPending returns the ids that are not pending in w, their positions in ids and w's
+// generation when it looked.
+func (w *writer) notPending(ids []blob.ID) ([]blob.ID, []int, uint64) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	ask := make([]blob.ID, 0, len(ids))
@@ -62,7 +73,7 @@ func (w *writer) notPending(ids []blob.ID) ([]blob.ID, []int) {
 			at = append(at, i)
 		}
 	}
-	return ask, at
+	return ask, at, w.gen
 }
 
 // Get reads the account's sealed blobs ids and calls fn with each, in the order of ids;

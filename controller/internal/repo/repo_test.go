@@ -106,7 +106,18 @@ func TestDuplicatesStoredOnce(t *testing.T) {
 	assert.Equal(t, int64(len(blobs))*1000, stats.Length)
 }
 
+// TestConcurrentPuts has streams upload the same blobs at once, either straight away or,
+// as agents do, after asking Missing about them in batches, so that Put also answers from
+// what Missing found and from its record of packs committed since.
 func TestConcurrentPuts(t *testing.T) {
+	for _, asked := range []bool{false, true} {
+		t.Run(map[bool]string{false: "unasked", true: "asked"}[asked], func(t *testing.T) {
+			testConcurrentPuts(t, asked)
+		})
+	}
+}
+
+func testConcurrentPuts(t *testing.T, asked bool) {
 	ctx := context.Background()
 	e := newEnv(t, repo.Options{PackSize: 16 << 10, FlushAfter: 20 * time.Millisecond})
 	shared := newBlobs(400, 0)
@@ -120,6 +131,16 @@ func TestConcurrentPuts(t *testing.T) {
 		wg.Go(func() {
 			for i := range shared {
 				b := shared[(i*(2*g+1)+g*37)%len(shared)]
+				if asked && i%16 == 0 {
+					batch := make([]blob.ID, 0, 16)
+					for k := i; k < min(i+16, len(shared)); k++ {
+						batch = append(batch, shared[(k*(2*g+1)+g*37)%len(shared)].id)
+					}
+					_, err := e.r.Missing(ctx, e.a, batch)
+					if !assert.NoError(t, err) {
+						return
+					}
+				}
 				ok, err := e.r.Put(ctx, e.a, b.id, b.kind, len(b.sealed), b.sealed)
 				if !assert.NoError(t, err) {
 					return

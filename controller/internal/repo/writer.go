@@ -27,6 +27,7 @@ type writer struct {
 	sealing []*sealing           // packs being finished, oldest first
 	pending map[blob.ID]struct{} // ids in open and sealing packs
 	gen     uint64               // bumped whenever pending loses ids
+	known   absence              // what Missing found absent, and what was committed since
 	err     error                // why a pack failed since the last Flush
 	closed  bool                 // Close has begun: no more blobs
 }
@@ -39,7 +40,7 @@ type sealing struct {
 }
 
 func newWriter(account string) *writer {
-	return &writer{account: account, pending: make(map[blob.ID]struct{})}
+	return &writer{account: account, pending: make(map[blob.ID]struct{}), known: newAbsence()}
 }
 
 // Put appends a sealed blob to the account's open pack, unless the account already has it
@@ -62,16 +63,18 @@ func (r *Repo) Put(
 	if err != nil {
 		return false, fmt.Errorf("put blob %s: %w", id, err)
 	}
-	pending, gen := w.lookup(id)
-	if pending {
+	pending, stored, known, gen := w.lookup(id)
+	if pending || stored {
 		return false, nil
 	}
-	missing, err := r.st.Blobs().Missing(ctx, accountID, []blob.ID{id})
-	if err != nil {
-		return false, fmt.Errorf("put blob %s: %w", id, err)
-	}
-	if !missing[0] {
-		return false, nil
+	if !known {
+		missing, err := r.st.Blobs().Missing(ctx, accountID, []blob.ID{id})
+		if err != nil {
+			return false, fmt.Errorf("put blob %s: %w", id, err)
+		}
+		if !missing[0] {
+			return false, nil
+		}
 	}
 	added, full, err := r.add(ctx, w, gen, id, kind, rawLen, sealed)
 	if err != nil || full == nil {
@@ -99,8 +102,9 @@ func checkBlob(accountID string, kind blob.Kind, rawLen int, sealed []byte) erro
 }
 
 // add appends the blob to w's open pack, opening one if needed. gen is w's generation when
-// the caller found the blob absent from the index; if packs were committed since, the index
-// is asked again, so a blob committed meanwhile is not stored twice. It returns the pack
+// the caller found the blob absent from the index; if packs were committed since, w's
+// record of recent commits or the index is asked again, so a blob committed meanwhile is
+// not stored twice. It returns the pack
 // to finish when the blob filled it.
 func (r *Repo) add(
 	ctx context.Context, w *writer, gen uint64, id blob.ID, kind blob.Kind, rawLen int,
@@ -115,11 +119,11 @@ func (r *Repo) add(
 		return false, nil, nil
 	}
 	if w.gen != gen {
-		missing, err := r.st.Blobs().Missing(ctx, w.account, []blob.ID{id})
+		stored, err := r.storedSince(ctx, w, id, gen)
 		if err != nil {
 			return false, nil, fmt.Errorf("put blob %s: %w", id, err)
 		}
-		if !missing[0] {
+		if stored {
 			return false, nil, nil
 		}
 	}
@@ -130,6 +134,19 @@ func (r *Repo) add(
 		return true, nil, nil
 	}
 	return true, w.sealLocked(), nil
+}
+
+// storedSince reports whether id was committed to w's account since generation gen, from
+// w's memory of recent commits or else from the index. w.mu is held.
+func (r *Repo) storedSince(ctx context.Context, w *writer, id blob.ID, gen uint64) (bool, error) {
+	if stored, known := w.known.committedSince(id, gen); known {
+		return stored, nil
+	}
+	missing, err := r.st.Blobs().Missing(ctx, w.account, []blob.ID{id})
+	if err != nil {
+		return false, err
+	}
+	return !missing[0], nil
 }
 
 // appendLocked writes the blob to the open pack. A pack that fails to take it is dropped
@@ -153,12 +170,16 @@ func (r *Repo) appendLocked(
 	return nil
 }
 
-// lookup reports whether id is pending and w's current generation.
-func (w *writer) lookup(id blob.ID) (bool, uint64) {
+// lookup reports whether id is pending, whether it is stored as far as w knows without
+// asking the index (known false: w cannot tell), and w's current generation.
+func (w *writer) lookup(id blob.ID) (pending, stored, known bool, gen uint64) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	_, ok := w.pending[id]
-	return ok, w.gen
+	if _, ok := w.pending[id]; ok {
+		return true, false, true, w.gen
+	}
+	stored, known = w.known.stored(id)
+	return false, stored, known, w.gen
 }
 
 // sealLocked moves the open pack to the packs being finished and returns it.
@@ -218,6 +239,13 @@ func (w *writer) finished(s *sealing, err error) {
 	defer w.mu.Unlock()
 	w.sealing = slices.DeleteFunc(w.sealing, func(x *sealing) bool { return x == s })
 	w.forgetLocked(s.pack)
+	if err == nil {
+		ids := make([]blob.ID, len(s.pack.entries))
+		for i, e := range s.pack.entries {
+			ids[i] = e.ID
+		}
+		w.known.noteCommitted(ids, w.gen)
+	}
 	if err != nil {
 		w.err = errors.Join(w.err, err)
 	}
