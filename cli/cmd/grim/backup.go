@@ -27,11 +27,12 @@ type backupView struct {
 	CreatedAt   string  `json:"created_at"`
 }
 
-func fetchBackup(ctx context.Context, c *client.Client, id string) (jobState, error) {
+func fetchBackup(ctx context.Context, c *client.Client, id string, wait int) (jobState, error) {
 	var reply struct {
 		Backup backupView `json:"backup"`
 	}
-	if err := c.Do(ctx, "GET", "/api/backup/"+url.PathEscape(id), nil, &reply); err != nil {
+	path := "/api/backup/" + url.PathEscape(id) + waitQuery(wait)
+	if err := c.Do(ctx, "GET", path, nil, &reply); err != nil {
 		return jobState{}, err
 	}
 	b := reply.Backup
@@ -111,7 +112,7 @@ func (o *backupCreateOptions) run(cmd *cobra.Command, g *globalOptions, paths []
 
 // finishWait waits for a job, then prints it as JSON or as text.
 func finishWait(ctx context.Context, cmd *cobra.Command, g *globalOptions, c *client.Client,
-	kind, id string, fetch func(context.Context, *client.Client, string) (jobState, error),
+	kind, id string, fetch fetchFunc,
 	show func(context.Context, *cobra.Command, *globalOptions, *client.Client, string) error) error {
 	_, werr := waitJob(ctx, c, kind, id, cmd.ErrOrStderr(), g.json, fetch)
 	if err := show(ctx, cmd, g, c, id); err != nil {

@@ -25,16 +25,17 @@ type restoreView struct {
 	CreatedAt     string   `json:"created_at"`
 }
 
-func getRestore(ctx context.Context, c *client.Client, id string) (restoreView, error) {
+// getRestore reads a restore, waiting up to wait seconds on the server for it to end.
+func getRestore(ctx context.Context, c *client.Client, id string, wait int) (restoreView, error) {
 	var reply struct {
 		Restore restoreView `json:"restore"`
 	}
-	err := c.Do(ctx, "GET", "/api/restore/"+url.PathEscape(id), nil, &reply)
+	err := c.Do(ctx, "GET", "/api/restore/"+url.PathEscape(id)+waitQuery(wait), nil, &reply)
 	return reply.Restore, err
 }
 
-func fetchRestore(ctx context.Context, c *client.Client, id string) (jobState, error) {
-	r, err := getRestore(ctx, c, id)
+func fetchRestore(ctx context.Context, c *client.Client, id string, wait int) (jobState, error) {
+	r, err := getRestore(ctx, c, id, wait)
 	if err != nil {
 		return jobState{}, err
 	}
@@ -58,7 +59,7 @@ func showRestore(ctx context.Context, cmd *cobra.Command, g *globalOptions, c *c
 		}
 		return printJSON(out, reply.Restore)
 	}
-	r, err := getRestore(ctx, c, id)
+	r, err := getRestore(ctx, c, id, 0)
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -47,16 +48,24 @@ func isTerminal(w io.Writer) bool {
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
-// waitJob polls a job until it ends, drawing a progress bar on a terminal and printing a
+// fetchFunc reads a job's state, holding the request up to wait seconds on the server
+// while the job has not ended (the wait parameter of GET /api/backup/{id}).
+type fetchFunc func(ctx context.Context, c *client.Client, id string, wait int) (jobState, error)
+
+// waitPoll is how long one status request may wait on the server: how often the
+// progress shown is brought up to date. The end of a job is seen as it happens.
+const waitPoll = time.Second
+
+// waitJob follows a job until it ends, drawing a progress bar on a terminal and printing a
 // plain line per change elsewhere. It returns a *jobError unless the job completed.
 func waitJob(ctx context.Context, c *client.Client, kind, id string, out io.Writer, quiet bool,
-	fetch func(context.Context, *client.Client, string) (jobState, error)) (jobState, error) {
+	fetch fetchFunc) (jobState, error) {
 	tty := isTerminal(out) && !quiet
 	var last string
-	// Short jobs end within a second: poll fast at first, then back off to once a second.
-	delay := 50 * time.Millisecond
+	wait := 0 // the first answer comes at once
 	for {
-		st, err := fetch(ctx, c, id)
+		start := time.Now()
+		st, err := fetch(ctx, c, id, wait)
 		if err != nil {
 			return st, err
 		}
@@ -72,13 +81,25 @@ func waitJob(ctx context.Context, c *client.Client, kind, id string, out io.Writ
 			}
 			return st, nil
 		}
-		select {
-		case <-ctx.Done():
-			return st, ctx.Err()
-		case <-time.After(delay):
+		wait = int(waitPoll / time.Second)
+		// A controller that does not hold requests answers at once; then pause here, so
+		// that following a job never turns into a busy loop.
+		if rest := waitPoll - time.Since(start); rest > waitPoll/2 && wait > 0 {
+			select {
+			case <-ctx.Done():
+				return st, ctx.Err()
+			case <-time.After(rest):
+			}
 		}
-		delay = min(delay*3/2, time.Second)
 	}
+}
+
+// waitQuery is the query string asking the server to hold a job's GET up to wait seconds.
+func waitQuery(wait int) string {
+	if wait <= 0 {
+		return ""
+	}
+	return "?wait=" + strconv.Itoa(wait)
 }
 
 // report draws one update and returns the line it stands for, so that plain output

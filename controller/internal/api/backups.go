@@ -221,7 +221,12 @@ func (a *API) wakeJobs() {
 
 // getBackup serves GET /api/backup/{id}.
 func (a *API) getBackup(c *gin.Context) {
-	b, err := a.store.Backups().Get(c.Request.Context(), scopeOf(accountFrom(c)), c.Param("id"))
+	scope, id := scopeOf(accountFrom(c)), c.Param("id")
+	b, err := awaitEnd(c.Request.Context(), waitOf(c),
+		func(ctx context.Context) (*store.Backup, error) {
+			return a.store.Backups().Get(ctx, scope, id)
+		},
+		func(b *store.Backup) string { return b.Status })
 	if err != nil {
 		a.fail(c, err)
 		return

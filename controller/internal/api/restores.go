@@ -174,7 +174,12 @@ func viewRestore(r *store.Restore) restoreView {
 
 // getRestore serves GET /api/restore/{id}.
 func (a *API) getRestore(c *gin.Context) {
-	r, err := a.store.Restores().Get(c.Request.Context(), scopeOf(accountFrom(c)), c.Param("id"))
+	scope, id := scopeOf(accountFrom(c)), c.Param("id")
+	r, err := awaitEnd(c.Request.Context(), waitOf(c),
+		func(ctx context.Context) (*store.Restore, error) {
+			return a.store.Restores().Get(ctx, scope, id)
+		},
+		func(r *store.Restore) string { return r.Status })
 	if err != nil {
 		a.fail(c, err)
 		return

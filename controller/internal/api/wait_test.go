@@ -1,0 +1,74 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/grim-reaper/grim/controller/internal/store"
+)
+
+// TestGetBackupWaitsForEnd holds a GET with wait until the job ends, and answers at once
+// for a job that has ended or without wait.
+func TestGetBackupWaitsForEnd(t *testing.T) {
+	e := newEnv(t)
+	acct, key := e.account("waiter@example.com", store.RoleUser, "")
+	ctx := context.Background()
+	b := &store.Backup{ID: "backup_waiter", AccountID: acct.ID, Status: store.JobQueued, Sources: "[]", Options: "{}"}
+	require.NoError(t, e.store.Backups().Create(ctx, b))
+	path := "/api/backup/" + b.ID
+
+	rec := e.do(http.MethodGet, path, key, nil)
+	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+	assert.Equal(t, store.JobQueued, decode(t, rec)["backup"].(map[string]any)["status"])
+
+	// The job is canceled while a GET waits on it: the GET answers with the end, long
+	// before its wait is over.
+	const wait = 30 * time.Second
+	done := make(chan map[string]any, 1)
+	start := time.Now()
+	go func() {
+		rec := e.do(http.MethodGet, path+"?wait=30", key, nil)
+		done <- decode(t, rec)
+	}()
+	time.Sleep(3 * waitPoll)
+	_, err := e.store.Backups().Cancel(ctx, acct.ID, b.ID, time.Now())
+	require.NoError(t, err)
+	select {
+	case reply := <-done:
+		assert.Equal(t, store.JobCanceled, reply["backup"].(map[string]any)["status"])
+		assert.Less(t, time.Since(start), wait, "answered at the end of the job")
+	case <-time.After(2 * wait):
+		t.Fatal("the waiting GET never answered")
+	}
+
+	// An ended job answers at once even with a wait.
+	rec = e.do(http.MethodGet, path+"?wait=60", key, nil)
+	require.Equal(t, http.StatusOK, rec.Code)
+}
+
+func TestGetJobWaitOutOfRange(t *testing.T) {
+	e := newEnv(t)
+	_, key := e.account("waiter@example.com", store.RoleUser, "")
+	for _, q := range []string{"?wait=61", "?wait=-1", "?wait=soon"} {
+		for _, kind := range []string{"backup", "restore"} {
+			rec := e.do(http.MethodGet, "/api/"+kind+"/some_id"+q, key, nil)
+			env := requireError(t, rec, http.StatusBadRequest, "VALIDATION_ERROR")
+			assert.Equal(t, "wait", field(env), q)
+		}
+	}
+}
+
+func TestAwaitEndTimesOut(t *testing.T) {
+	calls := 0
+	v, err := awaitEnd(context.Background(), 3*waitPoll,
+		func(context.Context) (string, error) { calls++; return store.JobRunning, nil },
+		func(s string) string { return s })
+	require.NoError(t, err)
+	assert.Equal(t, store.JobRunning, v)
+	assert.Greater(t, calls, 1, "looked again while waiting")
+}
