@@ -81,16 +81,16 @@ func waitJob(ctx context.Context, c *client.Client, kind, id string, out io.Writ
 			}
 			return st, nil
 		}
-		wait = int(waitPoll / time.Second)
-		// A controller that does not hold requests answers at once; then pause here, so
-		// that following a job never turns into a busy loop.
-		if rest := waitPoll - time.Since(start); rest > waitPoll/2 && wait > 0 {
+		// A controller that does not hold requests answers a waiting one at once; then
+		// pause here, so that following a job never turns into a busy loop.
+		if rest := waitPoll - time.Since(start); wait > 0 && rest > waitPoll/2 {
 			select {
 			case <-ctx.Done():
 				return st, ctx.Err()
 			case <-time.After(rest):
 			}
 		}
+		wait = int(waitPoll / time.Second)
 	}
 }
 

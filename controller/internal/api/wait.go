@@ -13,10 +13,18 @@ import (
 const (
 	// maxWait caps the wait query parameter, below common proxy idle timeouts.
 	maxWait = 60 * time.Second
-	// waitPoll is how often a waiting request looks at the job again. The job's state is
-	// in the database, so this sees changes made by any controller sharing it.
-	waitPoll = 100 * time.Millisecond
+	// A waiting request looks at the job again after a quarter of the time it has waited
+	// so far, within these bounds: the end of a short job is seen within milliseconds,
+	// and a long wait costs a few reads a second. The job's state is in the database, so
+	// this sees changes made by any controller sharing it.
+	minWaitPoll = 10 * time.Millisecond
+	maxWaitPoll = 250 * time.Millisecond
 )
+
+// nextPoll is the pause before the next look at a job, after waiting for elapsed.
+func nextPoll(elapsed time.Duration) time.Duration {
+	return min(max(elapsed/4, minWaitPoll), maxWaitPoll)
+}
 
 // waitOf reads the wait query parameter of a job's GET: how many seconds the reply may be
 // held back until the job has ended. The OpenAPI validation has already checked its range.
@@ -44,17 +52,19 @@ func awaitEnd[T any](ctx context.Context, wait time.Duration,
 	if err != nil || wait <= 0 || jobEnded(status(v)) {
 		return v, err
 	}
+	start := time.Now()
 	deadline := time.NewTimer(wait)
 	defer deadline.Stop()
-	tick := time.NewTicker(waitPoll)
-	defer tick.Stop()
 	for {
+		pause := time.NewTimer(nextPoll(time.Since(start)))
 		select {
 		case <-ctx.Done():
+			pause.Stop()
 			return v, nil
 		case <-deadline.C:
+			pause.Stop()
 			return v, nil
-		case <-tick.C:
+		case <-pause.C:
 		}
 		next, err := get(ctx)
 		if err != nil {

@@ -35,7 +35,7 @@ func TestGetBackupWaitsForEnd(t *testing.T) {
 		rec := e.do(http.MethodGet, path+"?wait=30", key, nil)
 		done <- decode(t, rec)
 	}()
-	time.Sleep(3 * waitPoll)
+	time.Sleep(3 * maxWaitPoll)
 	_, err := e.store.Backups().Cancel(ctx, acct.ID, b.ID, time.Now())
 	require.NoError(t, err)
 	select {
@@ -65,10 +65,21 @@ func TestGetJobWaitOutOfRange(t *testing.T) {
 
 func TestAwaitEndTimesOut(t *testing.T) {
 	calls := 0
-	v, err := awaitEnd(context.Background(), 3*waitPoll,
+	v, err := awaitEnd(context.Background(), 3*minWaitPoll,
 		func(context.Context) (string, error) { calls++; return store.JobRunning, nil },
 		func(s string) string { return s })
 	require.NoError(t, err)
 	assert.Equal(t, store.JobRunning, v)
 	assert.Greater(t, calls, 1, "looked again while waiting")
+}
+
+func TestNextPoll(t *testing.T) {
+	for _, tc := range []struct{ elapsed, want time.Duration }{
+		{0, minWaitPoll},
+		{20 * time.Millisecond, minWaitPoll},
+		{200 * time.Millisecond, 50 * time.Millisecond},
+		{10 * time.Second, maxWaitPoll},
+	} {
+		assert.Equal(t, tc.want, nextPoll(tc.elapsed), "after %s", tc.elapsed)
+	}
 }
