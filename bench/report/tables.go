@@ -35,8 +35,9 @@ func Print(w io.Writer, d *Document) {
 // legend explains the columns of the tables.
 const legend = `MB = 10^6 bytes. MB/s = logical MB of the data set / wall seconds of the command.
 "tool s" is the time the tool reports itself: for grim the job's start to completion on
-the controller (wall time adds the CLI's start and the delay of its polling, which backs
-off to once a second), for restic the total_duration of its backup summary.
+the controller (wall time adds the CLI's start and its requests), for restic the
+total_duration of its backup summary. Each tool restores twice, the tools in turn and in
+reverse order the second time; the restore row is its faster round.
 "stored +MB" is the growth of the repository directory (du -sb), "reported +MB" what the
 tool says it added (restic: before compression). RSS is the peak resident set during the
 phase; "~" marks a sampled peak.

@@ -53,6 +53,9 @@ type PhaseResult struct {
 	Processes      map[string]usage.Process `json:"processes"`
 	Extra          map[string]int64         `json:"extra,omitempty"`
 	Warnings       []string                 `json:"warnings,omitempty"`
+	// RoundSeconds are the wall times of every round of a phase run more than once (the
+	// restore); the other figures are those of the fastest round.
+	RoundSeconds []float64 `json:"round_wall_seconds,omitempty"`
 }
 
 // TotalRSS is the sum of the peaks of all the tool's processes; they need not peak at
