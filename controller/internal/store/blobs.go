@@ -13,7 +13,7 @@ import (
 // lookupBatch is how many ids one lookup query names. It keeps every query
 // far below both dialects' limits on bound parameters while still sending few
 // queries for the thousands of ids one upload asks about.
-const lookupBatch = 500
+const lookupBatch = 512
 
 // Location says where a sealed blob lies: Length bytes at Offset in the pack
 // file PackID. RawLength is the length of its plaintext.
@@ -72,11 +72,12 @@ func (b *blobRow) location() Location {
 // means something only within its account: the same id in two accounts names
 // two unrelated blobs, and no method ever answers for another account's.
 type Blobs struct {
-	db *gorm.DB
+	db      *gorm.DB
+	lookups *presentLookups
 }
 
 // Blobs returns the blob index.
-func (s *Store) Blobs() *Blobs { return &Blobs{db: s.db} }
+func (s *Store) Blobs() *Blobs { return &Blobs{db: s.db, lookups: s.lookups} }
 
 // Missing reports, for each of ids in order, whether the account's index
 // lacks it. It sends one query per lookupBatch ids.
@@ -84,16 +85,9 @@ func (r *Blobs) Missing(ctx context.Context, accountID string, ids []blob.ID) ([
 	missing := make([]bool, len(ids))
 	for start := 0; start < len(ids); start += lookupBatch {
 		batch := ids[start:min(start+lookupBatch, len(ids))]
-		var found [][]byte
-		err := r.db.WithContext(ctx).Model(&blobRow{}).
-			Where("account_id = ? AND id IN ?", accountID, idBytes(batch)).
-			Pluck("id", &found).Error
+		present, err := r.lookups.present(ctx, accountID, batch)
 		if err != nil {
 			return nil, wrap("find missing blobs", err)
-		}
-		present, err := idSet(found)
-		if err != nil {
-			return nil, fmt.Errorf("find missing blobs: %w", err)
 		}
 		for i, id := range batch {
 			_, ok := present[id]
@@ -150,17 +144,4 @@ func idBytes(ids []blob.ID) [][]byte {
 		out[i] = ids[i][:]
 	}
 	return out
-}
-
-// idSet converts ids read from the database to a set.
-func idSet(raw [][]byte) (map[blob.ID]struct{}, error) {
-	set := make(map[blob.ID]struct{}, len(raw))
-	for _, b := range raw {
-		id, err := blob.IDFromBytes(b)
-		if err != nil {
-			return nil, err
-		}
-		set[id] = struct{}{}
-	}
-	return set, nil
 }

@@ -25,14 +25,21 @@ func TestBlobsMissing(t *testing.T) {
 	}
 	commit(t, s, a.ID, "p", known)
 
-	missing, err := s.Blobs().Missing(ctx, a.ID, ids)
-	require.NoError(t, err)
-	require.Len(t, missing, len(ids))
-	for i := range ids {
-		assert.Equal(t, i%3 != 0, missing[i], "id %d", i)
+	// Batch sizes around the padded statement sizes, each starting at an offset so that
+	// both present and missing ids end a batch (padding repeats the last one).
+	for _, n := range []int{1, 2, 3, 4, 5, 255, 256, 257, 511, 512, 513, 1234} {
+		for _, off := range []int{0, 1} {
+			part := ids[off:min(off+n, len(ids))]
+			missing, err := s.Blobs().Missing(ctx, a.ID, part)
+			require.NoError(t, err)
+			require.Len(t, missing, len(part))
+			for i := range part {
+				assert.Equal(t, (off+i)%3 != 0, missing[i], "batch of %d at %d: id %d", n, off, i)
+			}
+		}
 	}
 
-	missing, err = s.Blobs().Missing(ctx, a.ID, nil)
+	missing, err := s.Blobs().Missing(ctx, a.ID, nil)
 	require.NoError(t, err)
 	assert.Empty(t, missing)
 }

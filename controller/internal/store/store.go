@@ -75,6 +75,7 @@ type Store struct {
 	keys     *Keys
 	agents   *Agents
 	tokens   *JoinTokens
+	lookups  *presentLookups
 
 	closeOnce sync.Once
 	closeErr  error
@@ -118,7 +119,8 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 }
 
 func newStore(db *gorm.DB, sqlDB *sql.DB, dialect string, log *slog.Logger) *Store {
-	s := &Store{db: db, sqlDB: sqlDB, dialect: dialect, log: log}
+	s := &Store{db: db, sqlDB: sqlDB, dialect: dialect, log: log,
+		lookups: newPresentLookups(sqlDB, dialect)}
 	s.accounts = &Accounts{db: db}
 	s.keys = &Keys{db: db, touched: make(map[string]time.Time)}
 	s.agents = &Agents{db: db}
@@ -209,6 +211,9 @@ func (s *Store) Ping(ctx context.Context) error {
 // Close closes the database. Later calls return the first call's result.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
+		if err := s.lookups.close(); err != nil {
+			s.log.Warn("close prepared statements", "error", err)
+		}
 		if err := s.sqlDB.Close(); err != nil {
 			s.closeErr = fmt.Errorf("close database: %w", err)
 		}
