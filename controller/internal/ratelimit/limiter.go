@@ -74,7 +74,7 @@ type Limiter struct {
 
 // account is one account's leases on this controller.
 type account struct {
-	mu      sync.Mutex         // guards windows, and serialises the account's leases
+	mu      sync.Mutex        // guards windows, and serialises the account's leases
 	windows map[int64]*window // by window length in seconds
 }
 
