@@ -239,7 +239,10 @@ func (a *API) routes() *gin.Engine {
 	authed.GET("/oauth/clients", a.listClients)
 	authed.DELETE("/oauth/clients/:id", a.deleteClient)
 
-	admin := authed.Group("/admin", a.requireAdmin)
+	// As with authentication, a caller who is not the admin learns nothing
+	// of the admin routes' request shapes.
+	admin := e.Group("/api/admin", a.authenticate, a.rateLimit, a.requireAdmin,
+		a.validateRequest)
 	admin.POST("/users", a.createUser)
 	admin.GET("/users", a.listUsers)
 	admin.PUT("/users/:id", a.updateUser)
