@@ -124,6 +124,7 @@ type testEnv struct {
 	agents *fakeAgents
 	clock  *clock
 	logs   *syncBuffer
+	admin  string // the key of adminKey's account, once made
 }
 
 // newEnv builds the API; opts adjust its Deps.

@@ -83,7 +83,8 @@ func (a *API) oauthAuthorize(c *gin.Context) {
 	code, rfcErr := a.issueCode(c, p, cl, redirect, req)
 	back := redirectWith(redirect, req.state, code, rfcErr)
 	c.Header("Cache-Control", "no-store")
-	c.Redirect(http.StatusFound, back)
+	c.Header("Location", back)
+	c.Status(http.StatusFound)
 }
 
 // authorizeTarget finds the client and the exact redirect URI of req. Its
