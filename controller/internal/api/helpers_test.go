@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -251,4 +252,11 @@ func (e *testEnv) client(key string, public bool) map[string]any {
 	require.Equal(e.t, http.StatusCreated, rec.Code, rec.Body.String())
 	cl, _ := decode(e.t, rec)["client"].(map[string]any)
 	return cl
+}
+
+// formRequest is a form-encoded POST of form to path.
+func formRequest(path string, form url.Values) *http.Request {
+	req := httptest.NewRequest("POST", path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return req
 }
