@@ -160,3 +160,10 @@ func (r *AuthTokens) ByPrefix(ctx context.Context, prefix string) (*AuthToken, e
 	}
 	return &t, nil
 }
+
+// DeleteExpired deletes tokens that expired before t and returns how many.
+// Keeping them a while past expiry keeps a late reuse recognisable.
+func (r *AuthTokens) DeleteExpired(ctx context.Context, t time.Time) (int64, error) {
+	res := r.db.WithContext(ctx).Where("expires_at < ?", dbTime(t)).Delete(&AuthToken{})
+	return res.RowsAffected, wrap("delete expired tokens", res.Error)
+}

@@ -93,3 +93,21 @@ func TestCodeRedeemedOnce(t *testing.T) {
 	_, err = s.OAuthClients().Active(ctx, cl.ID)
 	assert.ErrorIs(t, err, store.ErrNotFound)
 }
+
+func TestDeleteExpiredTokensAndCodes(t *testing.T) {
+	ctx := context.Background()
+	s := storetest.Open(t)
+	a := newAccount(t, s, "a@example.com")
+	now := time.Now()
+	old := newAuthToken(a.ID, store.TokenAccess, "old", "f", now.Add(-3*time.Hour))
+	fresh := newAuthToken(a.ID, store.TokenAccess, "fresh", "f", now)
+	require.NoError(t, s.AuthTokens().Create(ctx, old, fresh))
+	n, err := s.AuthTokens().DeleteExpired(ctx, now.Add(-time.Minute))
+	require.NoError(t, err)
+	assert.Equal(t, int64(1), n)
+	_, err = s.AuthTokens().ByPrefix(ctx, "fresh")
+	assert.NoError(t, err)
+	n, err = s.OAuthCodes().DeleteExpired(ctx, now)
+	require.NoError(t, err)
+	assert.Zero(t, n)
+}

@@ -156,3 +156,9 @@ func (r *OAuthCodes) Redeem(ctx context.Context, hash string, now time.Time) (
 	}
 	return &c, nil
 }
+
+// DeleteExpired deletes codes that expired before t and returns how many.
+func (r *OAuthCodes) DeleteExpired(ctx context.Context, t time.Time) (int64, error) {
+	res := r.db.WithContext(ctx).Where("expires_at < ?", dbTime(t)).Delete(&OAuthCode{})
+	return res.RowsAffected, wrap("delete expired codes", res.Error)
+}
