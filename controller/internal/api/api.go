@@ -2,8 +2,11 @@
 //
 // Every request passes the same chain: a request id, the access log and
 // metrics, panic recovery and a body size limit; routes under /api/ then
-// authenticate the caller's API key and validate the request against the
-// embedded OpenAPI document (openapi.yaml) before their handler runs.
+// authenticate the caller's API key or access token, count the request
+// against the account's plan, check the secret's scope and validate the
+// request against the embedded OpenAPI document (openapi.yaml) before their
+// handler runs. Sign-in and the OAuth endpoints (/oauth/...) authenticate
+// in their own ways.
 // Handlers are thin: they decode, call the store or the agent service, and
 // encode. Every error reaches the client through one type, Error, written
 // as the contract's error envelope in one place (errors.go).
@@ -208,14 +211,15 @@ func (a *API) routes() *gin.Engine {
 	// Sign-in and the OAuth endpoints authenticate in their own ways. The
 	// token endpoints take forms, which their handlers check.
 	e.POST("/api/auth/login", a.validateRequest, a.login)
-	e.GET("/oauth/authorize", a.authenticate, a.rateLimit, a.oauthAuthorize)
+	e.GET("/oauth/authorize", a.authenticate, a.rateLimit, a.requireScope, a.oauthAuthorize)
 	e.POST("/oauth/token", a.oauthToken)
 	e.POST("/oauth/refresh", a.oauthRefresh)
 	e.POST("/oauth/revoke", a.oauthRevoke)
 
 	// Authentication comes before validation: a caller without a valid key
 	// learns nothing about the shape of requests.
-	authed := e.Group("/api", a.authenticate, a.rateLimit, a.validateRequest)
+	authed := e.Group("/api", a.authenticate, a.rateLimit, a.requireScope,
+		a.validateRequest)
 	authed.GET("/status", a.getStatus)
 	authed.POST("/keys", a.createKey)
 	authed.GET("/keys", a.listKeys)
@@ -241,8 +245,8 @@ func (a *API) routes() *gin.Engine {
 
 	// As with authentication, a caller who is not the admin learns nothing
 	// of the admin routes' request shapes.
-	admin := e.Group("/api/admin", a.authenticate, a.rateLimit, a.requireAdmin,
-		a.validateRequest)
+	admin := e.Group("/api/admin", a.authenticate, a.rateLimit, a.requireScope,
+		a.requireAdmin, a.validateRequest)
 	admin.POST("/users", a.createUser)
 	admin.GET("/users", a.listUsers)
 	admin.PUT("/users/:id", a.updateUser)

@@ -31,7 +31,7 @@ type principal struct {
 // token as "Authorization: Bearer <secret>" and puts its principal in the
 // context. No secret answers 401 UNAUTHORIZED; an unknown, revoked or
 // expired one, or one of a disabled account, answers 401 INVALID_API_KEY.
-// A read-only secret may only read.
+// requireScope then checks what the secret may do.
 func (a *API) authenticate(c *gin.Context) {
 	token, ok := bearerToken(c.GetHeader("Authorization"))
 	if !ok {
@@ -46,6 +46,14 @@ func (a *API) authenticate(c *gin.Context) {
 		return
 	}
 	c.Set(principalKey, p)
+	c.Next()
+}
+
+// requireScope answers 403 when the caller's scopes do not cover the
+// request: a read-only key or token may only read. It runs after the rate
+// limiter, so refused writes count against the plan too.
+func (a *API) requireScope(c *gin.Context) {
+	p := principalFrom(c)
 	if !hasScope(p.scopes, auth.ScopeFull) && !isRead(c.Request.Method) {
 		a.fail(c, &Error{Status: http.StatusForbidden, Code: CodeForbidden,
 			Message: "this API key or token may only read",
