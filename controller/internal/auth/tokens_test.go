@@ -53,3 +53,19 @@ func TestVerifyPKCE(t *testing.T) {
 	}
 	assert.False(t, auth.VerifyPKCE("", verifier))
 }
+
+func FuzzParseToken(f *testing.F) {
+	f.Add("gat_abcdefgh_"+strings.Repeat("a", 52), "gat")
+	f.Add("grt__", "grt")
+	f.Add("", "gac")
+	f.Fuzz(func(t *testing.T, token, kind string) {
+		prefix, ok := auth.ParseToken(token, kind)
+		if !ok {
+			return
+		}
+		require.Len(t, prefix, 8)
+		require.True(t, strings.HasPrefix(token, kind+"_"+prefix+"_"))
+		// A verifier check never panics whatever it is given.
+		auth.VerifyPKCE(token, kind)
+	})
+}
