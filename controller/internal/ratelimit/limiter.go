@@ -19,6 +19,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/grim-reaper/grim/controller/internal/store"
@@ -68,14 +69,22 @@ type Limiter struct {
 	maxBlock int64
 	div      int64
 
-	mu       sync.Mutex // guards accounts
-	accounts map[string]*account
+	mu        sync.Mutex // guards accounts and lastSweep
+	accounts  map[string]*account
+	lastSweep time.Time
 }
+
+// sweepEvery is how often the limiter forgets accounts idle for longer
+// than their longest window, whose leases can no longer be used anyway.
+const sweepEvery = time.Hour
 
 // account is one account's leases on this controller.
 type account struct {
 	mu      sync.Mutex        // guards windows, and serialises the account's leases
 	windows map[int64]*window // by window length in seconds
+	// lastUse is the Unix second of the account's last request here,
+	// written and read under Limiter.mu.
+	lastUse atomic.Int64
 }
 
 // window is this controller's view of one of an account's windows.
@@ -148,12 +157,30 @@ func (l *Limiter) Allow(ctx context.Context, accountID, plan string) (Decision, 
 func (l *Limiter) account(id string) *account {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	now := l.now()
+	l.sweep(now)
 	a, ok := l.accounts[id]
 	if !ok {
 		a = &account{windows: map[int64]*window{}}
 		l.accounts[id] = a
 	}
+	// Stamped under l.mu, so a sweep never drops an account just handed out.
+	a.lastUse.Store(now.Unix())
 	return a
+}
+
+// sweep forgets the accounts idle for more than a day, at most once per
+// sweepEvery. l.mu must be held.
+func (l *Limiter) sweep(now time.Time) {
+	if now.Sub(l.lastSweep) < sweepEvery {
+		return
+	}
+	l.lastSweep = now
+	for id, a := range l.accounts {
+		if now.Unix()-a.lastUse.Load() > int64(24*time.Hour/time.Second) {
+			delete(l.accounts, id)
+		}
+	}
 }
 
 // current returns the account's windows that hold now, starting fresh ones
@@ -218,4 +245,11 @@ func (w *window) end() time.Time { return time.Unix(w.start+w.secs, 0) }
 func refused(w *window, now time.Time) Decision {
 	return Decision{Limited: true, Limit: w.limit, Reset: w.end(),
 		RetryAfter: w.end().Sub(now)}
+}
+
+// Accounts reports how many accounts the limiter holds state for.
+func (l *Limiter) Accounts() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.accounts)
 }

@@ -138,3 +138,20 @@ func TestThrottle(t *testing.T) {
 	require.NoError(t, err)
 	assert.Zero(t, wait)
 }
+
+func TestIdleAccountsAreForgotten(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.Open(t)
+	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	l := ratelimit.New(ratelimit.Config{Counter: st.RateCounters(),
+		Now: func() time.Time { return now }})
+	for _, id := range []string{"acct_a", "acct_b"} {
+		_, err := l.Allow(ctx, id, "FREE")
+		require.NoError(t, err)
+	}
+	require.Equal(t, 2, l.Accounts())
+	now = now.Add(25 * time.Hour)
+	_, err := l.Allow(ctx, "acct_b", "FREE")
+	require.NoError(t, err)
+	assert.Equal(t, 1, l.Accounts(), "acct_a was idle for more than a day")
+}
