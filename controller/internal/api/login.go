@@ -55,12 +55,12 @@ func (a *API) login(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
-	acct, err := a.checkLogin(ctx, email, req.Password)
+	acct, ok, err := a.checkLogin(ctx, email, req.Password)
 	if err != nil {
 		a.fail(c, err)
 		return
 	}
-	if acct == nil || acct.Disabled {
+	if !ok || acct.Disabled {
 		a.loginFailed(c, keys, acct)
 		return
 	}
@@ -103,13 +103,15 @@ func throttled(c *gin.Context, wait time.Duration) *Error {
 		Details: map[string]any{"retry_after_seconds": secs}}
 }
 
-// checkLogin returns the account whose email and password these are, or
-// nil. An unknown email costs the same hashing as a known one, so timing
-// does not tell them apart.
-func (a *API) checkLogin(ctx context.Context, email, password string) (*store.Account, error) {
+// checkLogin returns the account of email, nil if there is none, and
+// whether password is its password. An unknown email costs the same
+// hashing as a known one, so timing does not tell them apart.
+func (a *API) checkLogin(ctx context.Context, email, password string) (
+	*store.Account, bool, error,
+) {
 	acct, err := a.store.Accounts().ByEmail(ctx, email)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return nil, err
+		return nil, false, err
 	}
 	stored := a.dummyPasswordHash()
 	if acct != nil && acct.PasswordHash != nil {
@@ -117,12 +119,9 @@ func (a *API) checkLogin(ctx context.Context, email, password string) (*store.Ac
 	}
 	ok, err := auth.CheckPassword(stored, password)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	if !ok || acct == nil || acct.PasswordHash == nil {
-		return nil, nil
-	}
-	return acct, nil
+	return acct, ok && acct != nil && acct.PasswordHash != nil, nil
 }
 
 // loginFailed counts the failure against keys, records it and answers.

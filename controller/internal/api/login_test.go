@@ -228,3 +228,31 @@ func TestAdminChangesPlan(t *testing.T) {
 	require.Equal(t, http.StatusOK, rec.Code)
 	assert.Equal(t, float64(2), decode(t, rec)["total"])
 }
+
+func TestDisablingEndsSessionsForGood(t *testing.T) {
+	env := newEnv(t)
+	id, key := env.userWithPassword("alice@example.com", alicePassword, "FREE")
+	access := env.login("alice@example.com", alicePassword).body["access_token"].(string)
+	require.Equal(t, http.StatusOK, env.do("GET", "/api/keys", access, nil).Code)
+
+	rec := env.do("PUT", "/api/admin/users/"+id, env.adminKey(), map[string]any{"disabled": true})
+	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+	assert.Equal(t, true, decode(t, rec)["user"].(map[string]any)["disabled"])
+	requireError(t, env.do("GET", "/api/keys", key, nil), http.StatusUnauthorized,
+		CodeInvalidAPIKey)
+	requireError(t, env.do("GET", "/api/keys", access, nil), http.StatusUnauthorized,
+		CodeInvalidAPIKey)
+
+	rec = env.do("PUT", "/api/admin/users/"+id, env.adminKey(), map[string]any{"disabled": false})
+	require.Equal(t, http.StatusOK, rec.Code)
+	assert.Equal(t, http.StatusOK, env.do("GET", "/api/keys", key, nil).Code, "keys return")
+	assert.Equal(t, http.StatusUnauthorized, env.do("GET", "/api/keys", access, nil).Code,
+		"old sessions do not")
+	assert.Equal(t, http.StatusOK, env.login("alice@example.com", alicePassword).code)
+
+	// The admin cannot lock themselves out.
+	rec = env.do("GET", "/api/user/profile", env.adminKey(), nil)
+	adminID := decode(t, rec)["user"].(map[string]any)["id"].(string)
+	requireError(t, env.do("PUT", "/api/admin/users/"+adminID, env.adminKey(),
+		map[string]any{"disabled": true}), http.StatusBadRequest, CodeValidation)
+}

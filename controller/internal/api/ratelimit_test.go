@@ -73,7 +73,7 @@ func TestReaperIsNeverLimited(t *testing.T) {
 	env.clock.set(tenPast)
 	acct, key := env.account("reaper@example.com", store.RoleUser, "full")
 	reaper := store.PlanReaper
-	_, err := env.store.Accounts().ApplyAdminChange(context.Background(), acct.ID,
+	_, err := env.store.ApplyAdminChange(context.Background(), acct.ID,
 		store.AdminChange{Plan: &reaper}, tenPast)
 	require.NoError(t, err)
 	for i := range 1100 {

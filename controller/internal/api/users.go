@@ -127,7 +127,7 @@ func (a *API) updateUser(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
-	acct, err := a.store.Accounts().ApplyAdminChange(ctx, id,
+	acct, err := a.store.ApplyAdminChange(ctx, id,
 		store.AdminChange{Plan: req.Plan, Disabled: req.Disabled}, a.now())
 	if err != nil {
 		a.fail(c, err)

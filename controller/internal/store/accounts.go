@@ -160,22 +160,36 @@ type AdminChange struct {
 }
 
 // ApplyAdminChange applies ch to account id at now and returns the account
-// as stored. An unknown id answers ErrNotFound.
-func (r *Accounts) ApplyAdminChange(ctx context.Context, id string, ch AdminChange,
+// as stored. Disabling an account also revokes its access and refresh
+// tokens, so that enabling it again does not bring old sessions back. An
+// unknown id answers ErrNotFound.
+func (s *Store) ApplyAdminChange(ctx context.Context, id string, ch AdminChange,
 	now time.Time,
 ) (*Account, error) {
-	set := map[string]any{"updated_at": dbTime(now)}
+	now = dbTime(now)
+	set := map[string]any{"updated_at": now}
 	if ch.Plan != nil {
 		set["plan"] = *ch.Plan
 	}
 	if ch.Disabled != nil {
 		set["disabled"] = *ch.Disabled
 	}
-	res := r.db.WithContext(ctx).Model(&Account{}).Where("id = ?", id).Updates(set)
-	if err := rowsOrNotFound("change account", res); err != nil {
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		res := tx.Model(&Account{}).Where("id = ?", id).Updates(set)
+		if err := rowsOrNotFound("change account", res); err != nil {
+			return err
+		}
+		if ch.Disabled == nil || !*ch.Disabled {
+			return nil
+		}
+		err := tx.Model(&AuthToken{}).Where("account_id = ? AND revoked_at IS NULL", id).
+			Update("revoked_at", now).Error
+		return wrap("revoke sessions of disabled account", err)
+	})
+	if err != nil {
 		return nil, err
 	}
-	return r.ByID(ctx, id)
+	return s.accounts.ByID(ctx, id)
 }
 
 // List returns a page of accounts, oldest first, and how many there are.
