@@ -12,7 +12,8 @@ import (
 
 // housekeeper is the controller's periodic loop. It marks agents offline whose
 // heartbeats stopped without a clean disconnect (a controller that died, a network cut)
-// and prunes spent rate counters and expired tokens; its ticks are what the status page reports as the scheduler's health.
+// and prunes spent rate counters and expired tokens; its ticks are what the status page
+// reports as the scheduler's health.
 type housekeeper struct {
 	store    *store.Store
 	every    time.Duration
