@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -110,4 +111,40 @@ func TestDeleteExpiredTokensAndCodes(t *testing.T) {
 	n, err = s.OAuthCodes().DeleteExpired(ctx, now)
 	require.NoError(t, err)
 	assert.Zero(t, n)
+}
+
+// TestConcurrentRefreshIsAReuse spends one refresh token twice at once, as
+// two controllers might: one wins, the other is a reuse that ends the family.
+func TestConcurrentRefreshIsAReuse(t *testing.T) {
+	ctx := context.Background()
+	s := storetest.Open(t)
+	a := newAccount(t, s, "a@example.com")
+	now := time.Now()
+	first := newAuthToken(a.ID, store.TokenRefresh, "r1", "fam", now)
+	require.NoError(t, s.AuthTokens().Create(ctx, first))
+
+	errs := make(chan error, 2)
+	for i := range 2 {
+		go func() {
+			next := newAuthToken(a.ID, store.TokenRefresh, "n"+string(rune('a'+i)), "fam", now)
+			errs <- s.AuthTokens().Rotate(ctx, first.ID, now, next)
+		}()
+	}
+	var ok, reused int
+	for range 2 {
+		switch err := <-errs; {
+		case err == nil:
+			ok++
+		case errors.Is(err, store.ErrTokenReused):
+			reused++
+		default:
+			t.Fatalf("unexpected error: %v", err)
+		}
+	}
+	assert.Equal(t, 1, ok)
+	assert.Equal(t, 1, reused)
+	for _, p := range []string{"na", "nb"} {
+		_, _, err := s.AuthTokens().ActiveByPrefix(ctx, store.TokenRefresh, p, now)
+		assert.ErrorIs(t, err, store.ErrNotFound, p)
+	}
 }
