@@ -28,6 +28,7 @@ const (
 	eventTokenReused      = "oauth.token_reused"
 	eventRefreshRotated   = "oauth.refresh_rotated"
 	eventClientAuthFailed = "oauth.client_auth_failed"
+	eventClientThrottled  = "oauth.client_throttled"
 )
 
 // audit records a security event about accountID ("" if unknown), acted

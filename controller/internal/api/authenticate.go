@@ -100,6 +100,7 @@ func (a *API) lookupAccessToken(c *gin.Context, prefix, token string) (*principa
 	p := &principal{account: acct, scopes: t.Scopes, tokenID: t.ID, familyID: t.FamilyID}
 	if t.ClientID != nil {
 		p.clientID = *t.ClientID
+		p.account = withoutAdmin(acct)
 	}
 	return p, nil
 }
@@ -186,4 +187,17 @@ func scopeOf(acct *store.Account) string {
 		return ""
 	}
 	return acct.ID
+}
+
+// withoutAdmin is acct as a program acting for it through OAuth sees it: an
+// admin's powers (every account's resources, the admin routes) are not
+// among the scopes a client can be granted, so its tokens act as a plain
+// user of the admin's own account.
+func withoutAdmin(acct *store.Account) *store.Account {
+	if !acct.IsAdmin() {
+		return acct
+	}
+	plain := *acct
+	plain.Role = store.RoleUser
+	return &plain
 }

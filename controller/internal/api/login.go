@@ -50,8 +50,8 @@ func (a *API) login(c *gin.Context) {
 	}
 	ctx := c.Request.Context()
 	email := strings.ToLower(strings.TrimSpace(req.Email))
-	keys := []string{"login:email:" + auth.Hash(email), "login:addr:" + c.ClientIP()}
-	if err := a.loginAllowed(c, keys); err != nil {
+	checks := loginChecks(c, email)
+	if err := a.notThrottled(c, checks); err != nil {
 		a.fail(c, err)
 		return
 	}
@@ -61,7 +61,7 @@ func (a *API) login(c *gin.Context) {
 		return
 	}
 	if !ok || acct.Disabled {
-		a.loginFailed(c, keys, acct)
+		a.loginFailed(c, checks, acct)
 		return
 	}
 	reply, rows, err := a.mintTokens(grant{accountID: acct.ID, scopes: auth.ScopeFull,
@@ -78,17 +78,45 @@ func (a *API) login(c *gin.Context) {
 	c.JSON(http.StatusOK, loginReply{tokenReply: *reply, User: viewUser(acct)})
 }
 
-// loginAllowed answers 429 when any of keys has too many recent failures.
-func (a *API) loginAllowed(c *gin.Context, keys []string) error {
-	limits := []int64{maxLoginFailuresPerEmail, maxLoginFailuresPerAddr}
-	for i, key := range keys {
-		wait, err := a.throttle.Blocked(c.Request.Context(), key, limits[i])
+// throttleCheck is one throttle key and the failures it may have had.
+type throttleCheck struct {
+	key string
+	max int64
+}
+
+// loginChecks are the sign-in throttles of email from the caller's address.
+func loginChecks(c *gin.Context, email string) []throttleCheck {
+	return []throttleCheck{
+		{key: "login:email:" + auth.Hash(email), max: maxLoginFailuresPerEmail},
+		{key: "login:addr:" + c.ClientIP(), max: maxLoginFailuresPerAddr},
+	}
+}
+
+// notThrottled answers 429 when any check's key has too many recent
+// failures.
+func (a *API) notThrottled(c *gin.Context, checks []throttleCheck) error {
+	for _, ch := range checks {
+		wait, err := a.throttle.Blocked(c.Request.Context(), ch.key, ch.max)
 		if err != nil {
 			return err
 		}
 		if wait > 0 {
-			a.audit(c, eventLoginThrottled, "", nil)
+			event := eventLoginThrottled
+			if strings.HasPrefix(ch.key, "oauth:") {
+				event = eventClientThrottled
+			}
+			a.audit(c, event, "", nil)
 			return throttled(c, wait)
+		}
+	}
+	return nil
+}
+
+// failed counts one failure against every check's key.
+func (a *API) failed(c *gin.Context, checks []throttleCheck) error {
+	for _, ch := range checks {
+		if err := a.throttle.Fail(c.Request.Context(), ch.key); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -124,13 +152,11 @@ func (a *API) checkLogin(ctx context.Context, email, password string) (
 	return acct, ok && acct != nil && acct.PasswordHash != nil, nil
 }
 
-// loginFailed counts the failure against keys, records it and answers.
-func (a *API) loginFailed(c *gin.Context, keys []string, acct *store.Account) {
-	for _, key := range keys {
-		if err := a.throttle.Fail(c.Request.Context(), key); err != nil {
-			a.fail(c, err)
-			return
-		}
+// loginFailed counts the failure against checks, records it and answers.
+func (a *API) loginFailed(c *gin.Context, checks []throttleCheck, acct *store.Account) {
+	if err := a.failed(c, checks); err != nil {
+		a.fail(c, err)
+		return
 	}
 	id := ""
 	if acct != nil {

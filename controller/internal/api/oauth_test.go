@@ -392,3 +392,40 @@ func TestOAuthTokenRequestsAreChecked(t *testing.T) {
 	r = o.token("/oauth/refresh", url.Values{"refresh_token": {"grt_nonsense"}}, "", "")
 	assert.Equal(t, "invalid_grant", oauthErr(r))
 }
+
+// TestOAuthTokensOfTheAdminAreNoAdmin checks that a program holding an
+// admin's OAuth token acts only on the admin's own account.
+func TestOAuthTokensOfTheAdminAreNoAdmin(t *testing.T) {
+	o := newOAuthEnv(t)
+	_, aliceKey := o.account("alice@example.com", store.RoleUser, "full")
+	admin := o.adminKey()
+	cl := o.client(admin, false)
+	r := o.token("/oauth/token", url.Values{"grant_type": {"client_credentials"}},
+		cl["client_id"].(string), cl["client_secret"].(string))
+	require.Equal(t, http.StatusOK, r.status, r.body)
+	access := r.body["access_token"].(string)
+
+	requireError(t, o.do("GET", "/api/admin/users", access, nil), http.StatusForbidden,
+		CodeForbidden)
+	rec := o.do("GET", "/api/keys", access, nil)
+	require.Equal(t, http.StatusOK, rec.Code)
+	assert.Equal(t, float64(1), decode(t, rec)["total"], "the admin's key only")
+	assert.NotContains(t, rec.Body.String(), aliceKey[5:13])
+	assert.Equal(t, http.StatusOK, o.do("GET", "/api/admin/users", admin, nil).Code)
+}
+
+func TestOAuthClientAuthThrottledPerAddress(t *testing.T) {
+	o := newOAuthEnv(t)
+	_, key := o.account("a@example.com", store.RoleUser, "full")
+	cl := o.client(key, false)
+	id, secret := cl["client_id"].(string), cl["client_secret"].(string)
+	form := url.Values{"grant_type": {"client_credentials"}}
+	for range maxClientAuthFailuresPerAddr {
+		require.Equal(t, http.StatusUnauthorized, o.token("/oauth/token", form, id, "guess").status)
+	}
+	r := o.token("/oauth/token", form, id, secret)
+	require.Equal(t, http.StatusTooManyRequests, r.status, r.body)
+	assert.NotEmpty(t, r.header.Get("Retry-After"))
+	o.clock.Advance(loginWindow)
+	assert.Equal(t, http.StatusOK, o.token("/oauth/token", form, id, secret).status)
+}

@@ -194,7 +194,7 @@ func (a *API) refreshToken(c *gin.Context, raw string, cl *store.OAuthClient) (
 // client's authentication. Unknown tokens answer 200 as well, as the RFC
 // says, so the reply tells nothing about what exists.
 func (a *API) oauthRevoke(c *gin.Context) {
-	form, err := tokenForm(c)
+	form, err := a.tokenForm(c)
 	if err != nil {
 		a.fail(c, err)
 		return

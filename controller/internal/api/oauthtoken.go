@@ -14,9 +14,23 @@ import (
 	"github.com/grim-reaper/grim/controller/internal/store"
 )
 
-// tokenForm reads the form-encoded body of a token request. A parameter
-// given twice is refused, as RFC 6749 section 3.2 asks.
-func tokenForm(c *gin.Context) (url.Values, error) {
+// maxClientAuthFailuresPerAddr bounds failed client authentications from
+// one address per sign-in window; past it the token endpoints answer 429.
+const maxClientAuthFailuresPerAddr = 50
+
+// clientChecks is the throttle of client authentication from the caller's
+// address.
+func clientChecks(c *gin.Context) []throttleCheck {
+	return []throttleCheck{{key: "oauth:addr:" + c.ClientIP(), max: maxClientAuthFailuresPerAddr}}
+}
+
+// tokenForm reads the form-encoded body of a token request, once the
+// caller's address is not throttled. A parameter given twice is refused, as
+// RFC 6749 section 3.2 asks.
+func (a *API) tokenForm(c *gin.Context) (url.Values, error) {
+	if err := a.notThrottled(c, clientChecks(c)); err != nil {
+		return nil, err
+	}
 	mt, _, _ := mime.ParseMediaType(c.GetHeader("Content-Type"))
 	if mt != "application/x-www-form-urlencoded" {
 		return nil, validationError("content-type",
@@ -41,7 +55,7 @@ func tokenForm(c *gin.Context) (url.Values, error) {
 // oauthToken serves POST /oauth/token: the authorization code, client
 // credentials and refresh token grants.
 func (a *API) oauthToken(c *gin.Context) {
-	form, err := tokenForm(c)
+	form, err := a.tokenForm(c)
 	if err != nil {
 		a.fail(c, err)
 		return
@@ -65,7 +79,7 @@ func (a *API) oauthToken(c *gin.Context) {
 
 // oauthRefresh serves POST /oauth/refresh: the refresh token grant alone.
 func (a *API) oauthRefresh(c *gin.Context) {
-	form, err := tokenForm(c)
+	form, err := a.tokenForm(c)
 	if err != nil {
 		a.fail(c, err)
 		return
@@ -117,6 +131,9 @@ func (a *API) authClient(c *gin.Context, form url.Values) (*store.OAuthClient, e
 		return cl, nil
 	}
 	a.audit(c, eventClientAuthFailed, "", map[string]any{"client_id": id})
+	if err := a.failed(c, clientChecks(c)); err != nil {
+		return nil, err
+	}
 	if basic {
 		c.Header("WWW-Authenticate", `Basic realm="grim"`)
 	}

@@ -123,12 +123,12 @@ func (a *API) changePassword(c *gin.Context) {
 	}
 	p := principalFrom(c)
 	ctx := c.Request.Context()
-	key := "login:email:" + auth.Hash(p.account.Email)
-	if err := a.loginAllowed(c, []string{key}); err != nil {
+	checks := loginChecks(c, p.account.Email)[:1]
+	if err := a.notThrottled(c, checks); err != nil {
 		a.fail(c, err)
 		return
 	}
-	if err := a.checkCurrentPassword(c, key, p.account, req.CurrentPassword); err != nil {
+	if err := a.checkCurrentPassword(c, checks, p.account, req.CurrentPassword); err != nil {
 		a.fail(c, err)
 		return
 	}
@@ -153,8 +153,8 @@ func (a *API) changePassword(c *gin.Context) {
 
 // checkCurrentPassword answers a validation error, counted as a failed
 // sign-in, unless password is acct's.
-func (a *API) checkCurrentPassword(c *gin.Context, key string, acct *store.Account,
-	password string,
+func (a *API) checkCurrentPassword(c *gin.Context, checks []throttleCheck,
+	acct *store.Account, password string,
 ) error {
 	stored := a.dummyPasswordHash()
 	if acct.PasswordHash != nil {
@@ -167,7 +167,7 @@ func (a *API) checkCurrentPassword(c *gin.Context, key string, acct *store.Accou
 	if ok && acct.PasswordHash != nil {
 		return nil
 	}
-	if err := a.throttle.Fail(c.Request.Context(), key); err != nil {
+	if err := a.failed(c, checks); err != nil {
 		return err
 	}
 	a.audit(c, eventLoginFailed, acct.ID, map[string]any{"during": "password change"})
