@@ -65,8 +65,10 @@ func authorizeQuery(q url.Values) authorizeRequest {
 // URI is answered here; any other fault, and success, go back to the
 // client's redirect URI with state.
 //
-// TODO: the Bearer caller's request stands for consent; the dashboard has
-// no consent page yet to show the client's name and scopes first.
+// TODO: the Bearer caller's request stands for consent. A browser sent here
+// by a third-party app carries no Bearer header and gets 401: the dashboard
+// has no consent page yet that signs the user in, shows the client's name
+// and scopes, and completes the request.
 func (a *API) oauthAuthorize(c *gin.Context) {
 	p := principalFrom(c)
 	if p.clientID != "" {
