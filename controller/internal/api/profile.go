@@ -5,6 +5,9 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	// The zone database is embedded so that time zones check the same on a
+	// host without /usr/share/zoneinfo, as static binaries often run.
+	_ "time/tzdata"
 	"unicode"
 
 	"github.com/gin-gonic/gin"
