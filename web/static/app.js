@@ -1,13 +1,46 @@
-// A first operator view: system status and agents, read from the REST API with an API key
-// held in memory only (never in localStorage).
+// A first operator view: system status and agents, read from the REST API. The page signs
+// in with email and password (a short-lived access token and a rotating refresh token) or
+// takes an API key; either is held in memory only (never in localStorage).
 "use strict";
-let apiKey = "";
+let token = "";        // the API key or the access token
+let refreshToken = ""; // empty when signed in with an API key
 
-async function api(path) {
-  const res = await fetch(path, { headers: { Authorization: "Bearer " + apiKey } });
+async function readReply(res) {
   const body = await res.json();
   if (!res.ok) throw new Error(body.error ? body.error.message : res.statusText);
   return body;
+}
+
+async function signIn() {
+  const key = document.getElementById("key").value.trim();
+  if (key) { token = key; return; }
+  const res = await fetch("/api/auth/login", {
+    method: "POST", headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ email: document.getElementById("email").value.trim(),
+      password: document.getElementById("password").value }),
+  });
+  const body = await readReply(res);
+  token = body.access_token; refreshToken = body.refresh_token;
+}
+
+// renew trades the refresh token for a new pair; each refresh token works once.
+async function renew() {
+  const res = await fetch("/oauth/refresh", {
+    method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({ refresh_token: refreshToken }),
+  });
+  refreshToken = "";
+  const body = await readReply(res);
+  token = body.access_token; refreshToken = body.refresh_token;
+}
+
+async function api(path) {
+  let res = await fetch(path, { headers: { Authorization: "Bearer " + token } });
+  if (res.status === 401 && refreshToken) {
+    await renew();
+    res = await fetch(path, { headers: { Authorization: "Bearer " + token } });
+  }
+  return readReply(res);
 }
 
 function cell(row, text, cls) {
@@ -47,9 +80,16 @@ async function refresh() {
   }
 }
 
-document.getElementById("signin").addEventListener("submit", (ev) => {
+document.getElementById("signin").addEventListener("submit", async (ev) => {
   ev.preventDefault();
-  apiKey = document.getElementById("key").value.trim();
+  try {
+    await signIn();
+  } catch (e) {
+    const p = document.getElementById("error");
+    p.textContent = e.message; p.hidden = false;
+    return;
+  }
+  document.getElementById("password").value = "";
   document.getElementById("signin").hidden = true;
   refresh();
   setInterval(refresh, 5000);

@@ -2,8 +2,11 @@
 //
 // Every request passes the same chain: a request id, the access log and
 // metrics, panic recovery and a body size limit; routes under /api/ then
-// authenticate the caller's API key and validate the request against the
-// embedded OpenAPI document (openapi.yaml) before their handler runs.
+// authenticate the caller's API key or access token, count the request
+// against the account's plan, check the secret's scope and validate the
+// request against the embedded OpenAPI document (openapi.yaml) before their
+// handler runs. Sign-in and the OAuth endpoints (/oauth/...) authenticate
+// in their own ways.
 // Handlers are thin: they decode, call the store or the agent service, and
 // encode. Every error reaches the client through one type, Error, written
 // as the contract's error envelope in one place (errors.go).
@@ -13,12 +16,14 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/grim-reaper/grim/controller/internal/ratelimit"
 	"github.com/grim-reaper/grim/controller/internal/store"
 )
 
@@ -26,6 +31,8 @@ import (
 const (
 	DefaultMaxBodyBytes      = 1 << 20
 	DefaultAgentOfflineAfter = 45 * time.Second
+	DefaultAccessTokenTTL    = 15 * time.Minute
+	DefaultRefreshTokenTTL   = 30 * 24 * time.Hour
 )
 
 // AgentService is what the API needs from the agent hub. Its errors may be
@@ -83,6 +90,12 @@ type Deps struct {
 	// AgentOfflineAfter is how long after its last heartbeat an agent that
 	// the store calls online is shown offline.
 	AgentOfflineAfter time.Duration
+	// Plans are the plans' rate limits; nil means the contract's.
+	Plans ratelimit.Plans
+	// AccessTokenTTL and RefreshTokenTTL are the lifetimes of the tokens of
+	// sign-ins and OAuth; zero means the defaults.
+	AccessTokenTTL  time.Duration
+	RefreshTokenTTL time.Duration
 }
 
 // API is the controller's HTTP API.
@@ -102,6 +115,12 @@ type API struct {
 	storage func(ctx context.Context) (used, total uint64, err error)
 
 	offlineAfter time.Duration
+	limiter      *ratelimit.Limiter
+	throttle     *ratelimit.Throttle
+	accessTTL    time.Duration
+	refreshTTL   time.Duration
+	dummyOnce    sync.Once // makes dummyHash
+	dummyHash    string
 	spec         []byte
 	router       routers.Router
 	engine       *gin.Engine
@@ -124,8 +143,13 @@ func New(d Deps) *API {
 		web:          d.Web,
 		storage:      d.Storage,
 		offlineAfter: d.AgentOfflineAfter,
+		accessTTL:    d.AccessTokenTTL,
+		refreshTTL:   d.RefreshTokenTTL,
 	}
 	a.applyDefaults()
+	a.limiter = ratelimit.New(ratelimit.Config{Counter: d.Store.RateCounters(), Plans: d.Plans,
+		Now: a.now})
+	a.throttle = ratelimit.NewThrottle(d.Store.RateCounters(), loginWindow, a.now)
 	a.metrics = newHTTPMetrics(a.reg)
 	a.spec, a.router = mustLoadSpec()
 	a.engine = a.routes()
@@ -148,6 +172,12 @@ func (a *API) applyDefaults() {
 	}
 	if a.offlineAfter <= 0 {
 		a.offlineAfter = DefaultAgentOfflineAfter
+	}
+	if a.accessTTL <= 0 {
+		a.accessTTL = DefaultAccessTokenTTL
+	}
+	if a.refreshTTL <= 0 {
+		a.refreshTTL = DefaultRefreshTokenTTL
 	}
 	if a.reg == nil {
 		a.reg = prometheus.NewRegistry()
@@ -178,9 +208,18 @@ func (a *API) routes() *gin.Engine {
 	e.GET("/metrics", a.metricsHandler())
 	e.GET("/api/openapi.yaml", a.validateRequest, a.openAPI)
 
+	// Sign-in and the OAuth endpoints authenticate in their own ways. The
+	// token endpoints take forms, which their handlers check.
+	e.POST("/api/auth/login", a.validateRequest, a.login)
+	e.GET("/oauth/authorize", a.authenticate, a.rateLimit, a.requireScope, a.oauthAuthorize)
+	e.POST("/oauth/token", a.oauthToken)
+	e.POST("/oauth/refresh", a.oauthRefresh)
+	e.POST("/oauth/revoke", a.oauthRevoke)
+
 	// Authentication comes before validation: a caller without a valid key
 	// learns nothing about the shape of requests.
-	authed := e.Group("/api", a.authenticate, a.validateRequest)
+	authed := e.Group("/api", a.authenticate, a.rateLimit, a.requireScope,
+		a.validateRequest)
 	authed.GET("/status", a.getStatus)
 	authed.POST("/keys", a.createKey)
 	authed.GET("/keys", a.listKeys)
@@ -197,6 +236,20 @@ func (a *API) routes() *gin.Engine {
 	authed.POST("/restore/create", a.createRestore)
 	authed.GET("/restore/:id", a.getRestore)
 	authed.GET("/restores", a.listRestores)
-	authed.POST("/admin/users", a.requireAdmin, a.createUser)
+	authed.GET("/user/profile", a.getProfile)
+	authed.PUT("/user/profile", a.putProfile)
+	authed.POST("/user/password", a.changePassword)
+	authed.POST("/oauth/clients", a.createClient)
+	authed.GET("/oauth/clients", a.listClients)
+	authed.DELETE("/oauth/clients/:id", a.deleteClient)
+
+	// As with authentication, a caller who is not the admin learns nothing
+	// of the admin routes' request shapes.
+	admin := e.Group("/api/admin", a.authenticate, a.rateLimit, a.requireScope,
+		a.requireAdmin, a.validateRequest)
+	admin.POST("/users", a.createUser)
+	admin.GET("/users", a.listUsers)
+	admin.PUT("/users/:id", a.updateUser)
+	admin.GET("/audit", a.listAudit)
 	return e
 }

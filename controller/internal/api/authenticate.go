@@ -12,38 +12,97 @@ import (
 	"github.com/grim-reaper/grim/controller/internal/store"
 )
 
-// Where the caller's account and key live in the gin context.
-const (
-	accountKey = "grim.account"
-	apiKeyKey  = "grim.api_key"
-)
+// Where the caller lives in the gin context.
+const principalKey = "grim.principal"
 
-// authenticate admits a request that carries a valid API key as
-// "Authorization: Bearer <key>" and puts the key's account in the context.
-// No key answers 401 UNAUTHORIZED; an unknown, revoked or expired key, or
-// one of a disabled account, answers 401 INVALID_API_KEY. A read-only key
-// may only read.
+// principal is who a request acts for and with what rights.
+type principal struct {
+	account *store.Account
+	scopes  string // comma-separated: auth.ScopeFull and/or auth.ScopeRead
+	// keyID is set for an API key; tokenID and familyID for an access
+	// token, and clientID too when an OAuth client holds it.
+	keyID    string
+	tokenID  string
+	familyID string
+	clientID string
+}
+
+// authenticate admits a request that carries a valid API key or access
+// token as "Authorization: Bearer <secret>" and puts its principal in the
+// context. No secret answers 401 UNAUTHORIZED; an unknown, revoked or
+// expired one, or one of a disabled account, answers 401 INVALID_API_KEY.
+// requireScope then checks what the secret may do.
 func (a *API) authenticate(c *gin.Context) {
 	token, ok := bearerToken(c.GetHeader("Authorization"))
 	if !ok {
 		a.fail(c, &Error{Status: http.StatusUnauthorized, Code: CodeUnauthorized,
-			Message: "an API key is required as Authorization: Bearer <key>",
+			Message: "an API key or access token is required as Authorization: Bearer <key>",
 			Details: map[string]any{"field": "authorization"}})
 		return
 	}
-	key, acct, err := a.lookupKey(c, token)
+	p, err := a.lookupPrincipal(c, token)
 	if err != nil {
 		a.fail(c, err)
 		return
 	}
-	if !hasScope(key.Scopes, auth.ScopeFull) && !isRead(c.Request.Method) {
+	c.Set(principalKey, p)
+	c.Next()
+}
+
+// requireScope answers 403 when the caller's scopes do not cover the
+// request: a read-only key or token may only read. It runs after the rate
+// limiter, so refused writes count against the plan too.
+func (a *API) requireScope(c *gin.Context) {
+	p := principalFrom(c)
+	if !hasScope(p.scopes, auth.ScopeFull) && !isRead(c.Request.Method) {
 		a.fail(c, &Error{Status: http.StatusForbidden, Code: CodeForbidden,
-			Message: "this API key may only read"})
+			Message: "this API key or token may only read",
+			Details: map[string]any{"required_scope": auth.ScopeFull}})
 		return
 	}
-	c.Set(accountKey, acct)
-	c.Set(apiKeyKey, key)
 	c.Next()
+}
+
+// invalidCredentials is the one answer for any secret that does not admit.
+func invalidCredentials() *Error {
+	return &Error{Status: http.StatusUnauthorized, Code: CodeInvalidAPIKey,
+		Message: "the API key or token is invalid, revoked or expired",
+		Details: map[string]any{"field": "authorization"}}
+}
+
+// lookupPrincipal finds who token acts for: an access token when it has
+// that form, an API key otherwise.
+func (a *API) lookupPrincipal(c *gin.Context, token string) (*principal, error) {
+	if prefix, ok := auth.ParseToken(token, auth.KindAccess); ok {
+		return a.lookupAccessToken(c, prefix, token)
+	}
+	key, acct, err := a.lookupKey(c, token)
+	if err != nil {
+		return nil, err
+	}
+	return &principal{account: acct, scopes: key.Scopes, keyID: key.ID}, nil
+}
+
+// lookupAccessToken finds the live access token with prefix whose hash
+// matches token's, in constant time.
+func (a *API) lookupAccessToken(c *gin.Context, prefix, token string) (*principal, error) {
+	t, acct, err := a.store.AuthTokens().ActiveByPrefix(c.Request.Context(), store.TokenAccess,
+		prefix, a.now())
+	if err == nil && !auth.Equal(t.Hash, auth.Hash(token)) {
+		err = store.ErrNotFound
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, invalidCredentials()
+	}
+	if err != nil {
+		return nil, err
+	}
+	p := &principal{account: acct, scopes: t.Scopes, tokenID: t.ID, familyID: t.FamilyID}
+	if t.ClientID != nil {
+		p.clientID = *t.ClientID
+		p.account = withoutAdmin(acct)
+	}
+	return p, nil
 }
 
 // lookupKey finds the live key token and its account. The hash comparison
@@ -56,9 +115,7 @@ func (a *API) lookupKey(c *gin.Context, token string) (*store.APIKey, *store.Acc
 		err = store.ErrNotFound
 	}
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil, &Error{Status: http.StatusUnauthorized, Code: CodeInvalidAPIKey,
-			Message: "the API key is invalid, revoked or expired",
-			Details: map[string]any{"field": "authorization"}}
+		return nil, nil, invalidCredentials()
 	}
 	if err != nil {
 		return nil, nil, err
@@ -106,12 +163,21 @@ func isRead(method string) bool {
 // accountFrom returns the authenticated account, or nil on routes without
 // authentication.
 func accountFrom(c *gin.Context) *store.Account {
-	v, ok := c.Get(accountKey)
+	if p := principalFrom(c); p != nil {
+		return p.account
+	}
+	return nil
+}
+
+// principalFrom returns the authenticated principal, or nil on routes
+// without authentication.
+func principalFrom(c *gin.Context) *principal {
+	v, ok := c.Get(principalKey)
 	if !ok {
 		return nil
 	}
-	acct, _ := v.(*store.Account)
-	return acct
+	p, _ := v.(*principal)
+	return p
 }
 
 // scopeOf is the account id that limits what acct sees: "" (every
@@ -121,4 +187,17 @@ func scopeOf(acct *store.Account) string {
 		return ""
 	}
 	return acct.ID
+}
+
+// withoutAdmin is acct as a program acting for it through OAuth sees it: an
+// admin's powers (every account's resources, the admin routes) are not
+// among the scopes a client can be granted, so its tokens act as a plain
+// user of the admin's own account.
+func withoutAdmin(acct *store.Account) *store.Account {
+	if !acct.IsAdmin() {
+		return acct
+	}
+	plain := *acct
+	plain.Role = store.RoleUser
+	return &plain
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -124,6 +125,7 @@ type testEnv struct {
 	agents *fakeAgents
 	clock  *clock
 	logs   *syncBuffer
+	admin  string // the key of adminKey's account, once made
 }
 
 // newEnv builds the API; opts adjust its Deps.
@@ -226,4 +228,35 @@ func requireError(
 func field(env map[string]any) any {
 	details, _ := env["details"].(map[string]any)
 	return details["field"]
+}
+
+// newKey makes a key of scopes with key and returns it.
+func (e *testEnv) newKey(key string, scopes ...string) string {
+	e.t.Helper()
+	rec := e.do("POST", "/api/keys", key, map[string]any{"name": "extra", "scopes": scopes})
+	require.Equal(e.t, http.StatusCreated, rec.Code, rec.Body.String())
+	full, _ := decode(e.t, rec)["key"].(string)
+	return full
+}
+
+// client registers an OAuth client with key and returns the reply's client.
+func (e *testEnv) client(key string, public bool) map[string]any {
+	e.t.Helper()
+	body := map[string]any{"name": "app", "public": public,
+		"redirect_uris": []string{"http://127.0.0.1:9999/cb", "https://app.example.com/cb"}}
+	if !public {
+		body["grant_types"] = []string{"authorization_code", "refresh_token",
+			"client_credentials"}
+	}
+	rec := e.do("POST", "/api/oauth/clients", key, body)
+	require.Equal(e.t, http.StatusCreated, rec.Code, rec.Body.String())
+	cl, _ := decode(e.t, rec)["client"].(map[string]any)
+	return cl
+}
+
+// formRequest is a form-encoded POST of form to path.
+func formRequest(path string, form url.Values) *http.Request {
+	req := httptest.NewRequest("POST", path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return req
 }

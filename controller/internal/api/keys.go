@@ -69,6 +69,8 @@ func (a *API) createKey(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
+	a.audit(c, eventKeyCreated, key.AccountID, map[string]any{"key_id": key.ID,
+		"prefix": key.Prefix, "scopes": key.Scopes})
 	a.log.InfoContext(c.Request.Context(), "api key created", "request_id", requestID(c),
 		"account_id", key.AccountID, "key_id", key.ID, "prefix", key.Prefix)
 	c.JSON(http.StatusCreated, gin.H{"success": true, "api_key": viewKey(key), "key": full})
@@ -154,6 +156,7 @@ func (a *API) deleteKey(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
+	a.audit(c, eventKeyRevoked, acct.ID, map[string]any{"key_id": id})
 	a.log.InfoContext(c.Request.Context(), "api key revoked", "request_id", requestID(c),
 		"account_id", acct.ID, "key_id", id)
 	c.JSON(http.StatusOK, gin.H{"success": true})

@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -82,4 +83,62 @@ func TestAccessLogLine(t *testing.T) {
 	assert.Contains(t, line, "duration_ms")
 	assert.Contains(t, line, "bytes")
 	assert.NotContains(t, env.logs.String(), "key_abc")
+}
+
+// TestNoAccountSecretsInLogs runs sign-ins, password changes and OAuth
+// flows, right and wrong, and checks that no password, token, code or
+// client secret reaches any log line or the audit trail.
+func TestNoAccountSecretsInLogs(t *testing.T) {
+	o := newOAuthEnv(t)
+	id, key := o.userWithPassword("alice@example.com", alicePassword, "FREE")
+	newPassword := "another long passphrase"
+	secrets := []string{alicePassword, newPassword, "wrong password 123", key}
+
+	login := o.login("alice@example.com", alicePassword).body
+	o.login("alice@example.com", "wrong password 123")
+	o.login("nobody@example.com", alicePassword)
+	secrets = append(secrets, login["access_token"].(string), login["refresh_token"].(string))
+	rec := o.do("POST", "/api/user/password", login["access_token"].(string),
+		map[string]any{"current_password": alicePassword, "new_password": newPassword})
+	require.Equal(t, http.StatusOK, rec.Code)
+	o.do("POST", "/api/user/password", key,
+		map[string]any{"current_password": "wrong password 123", "new_password": newPassword})
+
+	cl := o.client(key, false)
+	clientID, clientSecret := cl["client_id"].(string), cl["client_secret"].(string)
+	secrets = append(secrets, clientSecret)
+	verifier, challenge := pkcePair()
+	code := o.authorize(key, codeQuery(clientID, challenge)).Get("code")
+	secrets = append(secrets, code, verifier)
+	r := o.token("/oauth/token", url.Values{"grant_type": {"authorization_code"},
+		"code": {code}, "code_verifier": {verifier}}, clientID, clientSecret)
+	require.Equal(t, http.StatusOK, r.status, r.body)
+	secrets = append(secrets, r.body["access_token"].(string), r.body["refresh_token"].(string))
+	r2 := o.token("/oauth/refresh", url.Values{"refresh_token": {r.body["refresh_token"].(string)}},
+		clientID, clientSecret)
+	require.Equal(t, http.StatusOK, r2.status, r2.body)
+	o.token("/oauth/refresh", url.Values{"refresh_token": {r.body["refresh_token"].(string)}},
+		clientID, clientSecret)
+
+	o.token("/oauth/token", url.Values{"grant_type": {"authorization_code"},
+		"code": {code}, "code_verifier": {verifier}}, clientID, clientSecret)
+	o.token("/oauth/token", url.Values{"grant_type": {"client_credentials"}}, clientID,
+		clientSecret+"x")
+
+	rec = o.do("GET", "/api/admin/audit?limit=100&account_id="+id, o.adminKey(), nil)
+	require.Equal(t, http.StatusOK, rec.Code)
+	audit := rec.Body.String()
+	assert.Contains(t, audit, eventTokenReused)
+	logs := o.logs.String()
+	require.NotEmpty(t, logs)
+	for _, s := range secrets {
+		assert.NotContains(t, logs, s)
+		assert.NotContains(t, audit, s)
+		if strings.Count(s, "_") == 2 {
+			tail := s[strings.LastIndex(s, "_")+1:]
+			assert.NotContains(t, logs, tail)
+			assert.NotContains(t, audit, tail)
+		}
+	}
+	assert.NotContains(t, strings.ToLower(logs), "password\":")
 }

@@ -71,6 +71,8 @@ func (a *API) createUser(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
+	a.audit(c, eventAccountCreated, acct.ID, map[string]any{"plan": acct.Plan,
+		"key_id": key.ID})
 	a.log.InfoContext(ctx, "account created", "request_id", requestID(c), "account_id", acct.ID,
 		"plan", acct.Plan, "by", accountFrom(c).ID)
 	c.JSON(http.StatusCreated, gin.H{"success": true, "user": viewUser(acct), "key": full})
@@ -97,4 +99,60 @@ func (a *API) newAccount(req createUserRequest) (*store.Account, error) {
 	now := a.now()
 	return &store.Account{Email: email, Name: strings.TrimSpace(req.Name), PasswordHash: &hash,
 		Plan: plan, Role: store.RoleUser, CreatedAt: now, UpdatedAt: now}, nil
+}
+
+// updateUserRequest is the body of PUT /api/admin/users/{id}.
+type updateUserRequest struct {
+	Plan     *string `json:"plan"`
+	Disabled *bool   `json:"disabled"`
+}
+
+// updateUser serves PUT /api/admin/users/{id}: the admin changes an
+// account's plan or disables it. A disabled account's keys and tokens stop
+// working at once. The admin cannot disable their own account.
+func (a *API) updateUser(c *gin.Context) {
+	var req updateUserRequest
+	if err := decodeJSON(c, &req); err != nil {
+		a.fail(c, err)
+		return
+	}
+	id := c.Param("id")
+	if req.Disabled != nil && *req.Disabled && id == accountFrom(c).ID {
+		a.fail(c, validationError("disabled", "an admin cannot disable their own account"))
+		return
+	}
+	ctx := c.Request.Context()
+	before, err := a.store.Accounts().ByID(ctx, id)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	acct, err := a.store.ApplyAdminChange(ctx, id,
+		store.AdminChange{Plan: req.Plan, Disabled: req.Disabled}, a.now())
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	a.audit(c, eventAccountChanged, id, map[string]any{
+		"plan_before": before.Plan, "plan": acct.Plan,
+		"disabled_before": before.Disabled, "disabled": acct.Disabled})
+	a.log.InfoContext(ctx, "account changed", "request_id", requestID(c), "account_id", id,
+		"plan", acct.Plan, "disabled", acct.Disabled, "by", accountFrom(c).ID)
+	c.JSON(http.StatusOK, gin.H{"success": true, "user": viewUser(acct)})
+}
+
+// listUsers serves GET /api/admin/users: a page of every account.
+func (a *API) listUsers(c *gin.Context) {
+	p := pageOf(c)
+	accts, total, err := a.store.Accounts().List(c.Request.Context(), p.Limit, p.Offset)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	views := make([]userView, len(accts))
+	for i := range accts {
+		views[i] = viewUser(&accts[i])
+	}
+	c.JSON(http.StatusOK, gin.H{"success": true, "users": views, "total": total,
+		"limit": p.Limit, "offset": p.Offset})
 }

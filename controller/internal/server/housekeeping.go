@@ -10,14 +10,17 @@ import (
 	"github.com/grim-reaper/grim/controller/internal/store"
 )
 
-// housekeeper is the controller's periodic loop. For now it marks agents offline whose
-// heartbeats stopped without a clean disconnect (a controller that died, a network cut);
-// its ticks are what the status page reports as the scheduler's health.
+// housekeeper is the controller's periodic loop. It marks agents offline whose
+// heartbeats stopped without a clean disconnect (a controller that died, a network cut)
+// and prunes spent rate counters and expired tokens; its ticks are what the status page
+// reports as the scheduler's health.
 type housekeeper struct {
 	store    *store.Store
 	every    time.Duration
 	log      *slog.Logger
 	lastTick atomic.Int64 // unix nanoseconds of the last completed tick
+	// lastPrune is when prune last ran; only the run loop touches it.
+	lastPrune time.Time
 }
 
 func newHousekeeper(st *store.Store, heartbeat time.Duration, log *slog.Logger) *housekeeper {
@@ -51,6 +54,7 @@ func (h *housekeeper) tick(ctx context.Context) {
 	if n > 0 {
 		h.log.Info("agents marked offline after missed heartbeats", "count", n)
 	}
+	h.prune(ctx, now)
 	h.lastTick.Store(now.UnixNano())
 }
 

@@ -34,8 +34,14 @@ type Account struct {
 	Plan         string // one of the Plan constants
 	Role         string // RoleAdmin or RoleUser
 	Disabled     bool
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	Company      string
+	Timezone     string // an IANA zone name; empty means UTC
+	// Notifications is the account's notification preferences as a JSON
+	// object; the store does not read it.
+	Notifications     string
+	PasswordChangedAt *time.Time
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
 }
 
 // TableName tells GORM the table.
@@ -61,6 +67,12 @@ func (r *Accounts) Create(ctx context.Context, a *Account) error {
 	}
 	if a.Role == "" {
 		a.Role = RoleUser
+	}
+	if a.Timezone == "" {
+		a.Timezone = "UTC"
+	}
+	if a.Notifications == "" {
+		a.Notifications = "{}"
 	}
 	a.Email = normalizeEmail(a.Email)
 	if a.Email == "" {
@@ -115,4 +127,114 @@ func (s *Store) CreateAccountWithKey(ctx context.Context, a *Account, k *APIKey)
 
 func normalizeEmail(email string) string {
 	return strings.ToLower(strings.TrimSpace(email))
+}
+
+// Profile is what an account may change about itself.
+type Profile struct {
+	Name          string
+	Company       string
+	Timezone      string
+	Notifications string // a JSON object
+}
+
+// UpdateProfile sets the profile of account id at now and returns the
+// account as stored. An unknown id answers ErrNotFound.
+func (r *Accounts) UpdateProfile(ctx context.Context, id string, p Profile, now time.Time) (
+	*Account, error,
+) {
+	res := r.db.WithContext(ctx).Model(&Account{}).Where("id = ?", id).Updates(map[string]any{
+		"name": p.Name, "company": p.Company, "timezone": p.Timezone,
+		"notifications": p.Notifications, "updated_at": dbTime(now),
+	})
+	if err := rowsOrNotFound("update profile", res); err != nil {
+		return nil, err
+	}
+	return r.ByID(ctx, id)
+}
+
+// AdminChange is what an admin may change about an account; nil fields are
+// left as they are.
+type AdminChange struct {
+	Plan     *string
+	Disabled *bool
+}
+
+// ApplyAdminChange applies ch to account id at now and returns the account
+// as stored. Disabling an account also revokes its access and refresh
+// tokens, so that enabling it again does not bring old sessions back. An
+// unknown id answers ErrNotFound.
+func (s *Store) ApplyAdminChange(ctx context.Context, id string, ch AdminChange,
+	now time.Time,
+) (*Account, error) {
+	now = dbTime(now)
+	set := map[string]any{"updated_at": now}
+	if ch.Plan != nil {
+		set["plan"] = *ch.Plan
+	}
+	if ch.Disabled != nil {
+		set["disabled"] = *ch.Disabled
+	}
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		res := tx.Model(&Account{}).Where("id = ?", id).Updates(set)
+		if err := rowsOrNotFound("change account", res); err != nil {
+			return err
+		}
+		if ch.Disabled == nil || !*ch.Disabled {
+			return nil
+		}
+		err := tx.Model(&AuthToken{}).Where("account_id = ? AND revoked_at IS NULL", id).
+			Update("revoked_at", now).Error
+		return wrap("revoke sessions of disabled account", err)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.accounts.ByID(ctx, id)
+}
+
+// List returns a page of accounts, oldest first, and how many there are.
+func (r *Accounts) List(ctx context.Context, limit, offset int) ([]Account, int64, error) {
+	q := r.db.WithContext(ctx).Model(&Account{})
+	var total int64
+	if err := q.Count(&total).Error; err != nil {
+		return nil, 0, wrap("count accounts", err)
+	}
+	out := []Account{}
+	err := q.Order("created_at, id").Limit(limit).Offset(offset).Find(&out).Error
+	return out, total, wrap("list accounts", err)
+}
+
+// ChangePassword stores hash as account id's password and, in the same
+// transaction, revokes every access and refresh token of the account
+// except those of keepFamily (the caller's own session; empty keeps none).
+// An unknown id answers ErrNotFound.
+func (s *Store) ChangePassword(ctx context.Context, id, hash, keepFamily string,
+	now time.Time,
+) error {
+	now = dbTime(now)
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		res := tx.Model(&Account{}).Where("id = ?", id).Updates(map[string]any{
+			"password_hash": hash, "password_changed_at": now, "updated_at": now,
+		})
+		if err := rowsOrNotFound("change password", res); err != nil {
+			return err
+		}
+		q := tx.Model(&AuthToken{}).Where("account_id = ? AND revoked_at IS NULL", id)
+		if keepFamily != "" {
+			q = q.Where("family_id <> ?", keepFamily)
+		}
+		return wrap("revoke sessions", q.Update("revoked_at", now).Error)
+	})
+}
+
+// rowsOrNotFound turns a write's result into an error: the database's, or
+// ErrNotFound when it touched no row.
+func rowsOrNotFound(op string, res *gorm.DB) error {
+	if res.Error != nil {
+		return wrap(op, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return fmt.Errorf("%s: %w", op, ErrNotFound)
+	}
+	return nil
 }

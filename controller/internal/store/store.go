@@ -76,6 +76,11 @@ type Store struct {
 	agents   *Agents
 	tokens   *JoinTokens
 	lookups  *presentLookups
+	authToks *AuthTokens
+	clients  *OAuthClients
+	codes    *OAuthCodes
+	counters *RateCounters
+	audit    *Audit
 
 	closeOnce sync.Once
 	closeErr  error
@@ -125,6 +130,11 @@ func newStore(db *gorm.DB, sqlDB *sql.DB, dialect string, log *slog.Logger) *Sto
 	s.keys = &Keys{db: db, touched: make(map[string]time.Time)}
 	s.agents = &Agents{db: db}
 	s.tokens = &JoinTokens{db: db}
+	s.authToks = &AuthTokens{db: db}
+	s.clients = &OAuthClients{db: db}
+	s.codes = &OAuthCodes{db: db}
+	s.counters = &RateCounters{db: db, dialect: dialect}
+	s.audit = &Audit{db: db}
 	return s
 }
 
@@ -195,6 +205,21 @@ func (s *Store) Agents() *Agents { return s.agents }
 
 // JoinTokens returns the join tokens repository.
 func (s *Store) JoinTokens() *JoinTokens { return s.tokens }
+
+// AuthTokens returns the repository of access and refresh tokens.
+func (s *Store) AuthTokens() *AuthTokens { return s.authToks }
+
+// OAuthClients returns the OAuth clients repository.
+func (s *Store) OAuthClients() *OAuthClients { return s.clients }
+
+// OAuthCodes returns the authorization codes repository.
+func (s *Store) OAuthCodes() *OAuthCodes { return s.codes }
+
+// RateCounters returns the shared rate-limit counters.
+func (s *Store) RateCounters() *RateCounters { return s.counters }
+
+// Audit returns the audit trail.
+func (s *Store) Audit() *Audit { return s.audit }
 
 // Dialect reports the database in use: DialectSQLite or DialectPostgres.
 func (s *Store) Dialect() string { return s.dialect }
