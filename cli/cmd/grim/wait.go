@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"strconv"
 	"strings"
@@ -52,20 +54,43 @@ func isTerminal(w io.Writer) bool {
 // while the job has not ended (the wait parameter of GET /api/backup/{id}).
 type fetchFunc func(ctx context.Context, c *client.Client, id string, wait int) (jobState, error)
 
-// waitPoll is how long one status request may wait on the server: how often the
-// progress shown is brought up to date. The end of a job is seen as it happens.
-const waitPoll = time.Second
+// How long one status request may wait on the server: how often the progress shown is
+// brought up to date. The end of a job is seen as it happens either way. Plain output
+// asks less often, which keeps a long wait far below a plan's rate limit.
+const (
+	waitPoll      = 2 * time.Second
+	waitPollPlain = 10 * time.Second
+)
+
+// maxRateWait caps a pause for the rate limit, whatever Retry-After says.
+const maxRateWait = time.Minute
 
 // waitJob follows a job until it ends, drawing a progress bar on a terminal and printing a
 // plain line per change elsewhere. It returns a *jobError unless the job completed.
 func waitJob(ctx context.Context, c *client.Client, kind, id string, out io.Writer, quiet bool,
 	fetch fetchFunc) (jobState, error) {
 	tty := isTerminal(out) && !quiet
+	poll := waitPollPlain
+	if tty {
+		poll = waitPoll
+	}
+	return followJob(ctx, c, kind, id, out, quiet, tty, poll, fetch)
+}
+
+// followJob is waitJob with the terminal decided and the time one request may wait.
+func followJob(ctx context.Context, c *client.Client, kind, id string, out io.Writer,
+	quiet, tty bool, poll time.Duration, fetch fetchFunc) (jobState, error) {
 	var last string
 	wait := 0 // the first answer comes at once
 	for {
 		start := time.Now()
 		st, err := fetch(ctx, c, id, wait)
+		if pause, limited := rateLimited(err); limited {
+			if err := sleep(ctx, pause); err != nil {
+				return st, err
+			}
+			continue
+		}
 		if err != nil {
 			return st, err
 		}
@@ -83,14 +108,31 @@ func waitJob(ctx context.Context, c *client.Client, kind, id string, out io.Writ
 		}
 		// A controller that does not hold requests answers a waiting one at once; then
 		// pause here, so that following a job never turns into a busy loop.
-		if rest := waitPoll - time.Since(start); wait > 0 && rest > waitPoll/2 {
-			select {
-			case <-ctx.Done():
-				return st, ctx.Err()
-			case <-time.After(rest):
+		if rest := poll - time.Since(start); wait > 0 && rest > poll/2 {
+			if err := sleep(ctx, rest); err != nil {
+				return st, err
 			}
 		}
-		wait = int(waitPoll / time.Second)
+		wait = int(poll / time.Second)
+	}
+}
+
+// rateLimited reports whether err is a 429, and how long to pause before asking again.
+func rateLimited(err error) (time.Duration, bool) {
+	var ce *client.Error
+	if !errors.As(err, &ce) || ce.Status != http.StatusTooManyRequests {
+		return 0, false
+	}
+	return min(max(ce.RetryAfter, time.Second), maxRateWait), true
+}
+
+// sleep pauses for d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(d):
+		return nil
 	}
 }
 

@@ -48,8 +48,8 @@ func TestWaitJobUsesServerWait(t *testing.T) {
 	s := &jobServer{runFor: 3, holds: true}
 	srv := httptest.NewServer(s)
 	defer srv.Close()
-	st, err := waitJob(context.Background(), client.New(srv.URL, "k"), "backup", "b1",
-		io.Discard, true, fetchBackup)
+	st, err := followJob(context.Background(), client.New(srv.URL, "k"), "backup", "b1",
+		io.Discard, true, false, time.Second, fetchBackup)
 	require.NoError(t, err)
 	assert.Equal(t, "completed", st.Status)
 	assert.Equal(t, []string{"", "1", "1", "1"}, s.waits,
@@ -62,11 +62,42 @@ func TestWaitJobPausesWithoutServerWait(t *testing.T) {
 	s := &jobServer{runFor: 3}
 	srv := httptest.NewServer(s)
 	defer srv.Close()
+	const poll = time.Second
 	start := time.Now()
-	_, err := waitJob(context.Background(), client.New(srv.URL, "k"), "backup", "b1",
-		io.Discard, true, fetchBackup)
+	_, err := followJob(context.Background(), client.New(srv.URL, "k"), "backup", "b1",
+		io.Discard, true, false, poll, fetchBackup)
 	require.NoError(t, err)
 	assert.Len(t, s.waits, 4)
-	// Three requests answered at once, each followed by a pause of about waitPoll.
-	assert.GreaterOrEqual(t, time.Since(start), 2*waitPoll)
+	// Three requests answered at once, the last two of them followed by a pause of about
+	// poll (the first asked for no wait).
+	assert.GreaterOrEqual(t, time.Since(start), 2*poll*9/10)
+}
+
+// TestWaitJobRateLimited pauses for Retry-After on a 429 and goes on following the job.
+func TestWaitJobRateLimited(t *testing.T) {
+	var mu sync.Mutex
+	calls := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		calls++
+		n := calls
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		if n == 1 {
+			w.Header().Set("Retry-After", "1")
+			w.WriteHeader(http.StatusTooManyRequests)
+			_, _ = io.WriteString(w, `{"error":{"code":"RATE_LIMIT_EXCEEDED","message":"slow down",`+
+				`"details":{},"timestamp":"2026-12-03T00:00:00Z","request_id":"req_x"}}`)
+			return
+		}
+		_, _ = io.WriteString(w, `{"success":true,"backup":{"backup_id":"b1","status":"completed"}}`)
+	}))
+	defer srv.Close()
+	start := time.Now()
+	st, err := followJob(context.Background(), client.New(srv.URL, "k"), "backup", "b1",
+		io.Discard, true, false, time.Second, fetchBackup)
+	require.NoError(t, err)
+	assert.Equal(t, "completed", st.Status)
+	assert.Equal(t, 2, calls)
+	assert.GreaterOrEqual(t, time.Since(start), 900*time.Millisecond, "paused for Retry-After")
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -19,6 +20,8 @@ type Error struct {
 	Message   string         `json:"message"`
 	Details   map[string]any `json:"details"`
 	RequestID string         `json:"request_id"`
+	// RetryAfter is the reply's Retry-After header (a 429 has one), zero when absent.
+	RetryAfter time.Duration `json:"-"`
 }
 
 func (e *Error) Error() string {
@@ -76,7 +79,11 @@ func (c *Client) Do(ctx context.Context, method, path string, body, out any) err
 		return fmt.Errorf("read reply: %w", err)
 	}
 	if resp.StatusCode/100 != 2 {
-		return decodeError(resp.StatusCode, raw)
+		err := decodeError(resp.StatusCode, raw)
+		if secs, perr := strconv.Atoi(resp.Header.Get("Retry-After")); perr == nil && secs > 0 {
+			err.RetryAfter = time.Duration(secs) * time.Second
+		}
+		return err
 	}
 	if out == nil {
 		return nil
@@ -87,7 +94,7 @@ func (c *Client) Do(ctx context.Context, method, path string, body, out any) err
 	return nil
 }
 
-func decodeError(status int, raw []byte) error {
+func decodeError(status int, raw []byte) *Error {
 	var env struct {
 		Error *Error `json:"error"`
 	}
