@@ -106,7 +106,7 @@ type streamer struct {
 	partSize uint64
 	parts    []tree.Node
 
-	res                          StreamResult
+	res                         StreamResult
 	chunksNew, treesNew, stored atomic.Int64
 }
 
