@@ -116,7 +116,7 @@ type Hello struct {
 	OS           string `json:"os"`
 	Arch         string `json:"arch"`
 	Name         string `json:"name"`
-	// Capabilities lists the database tools the agent found, checked at each connect.
+	// Capabilities lists the database tools the agent found when it started.
 	Capabilities *Capabilities `json:"capabilities,omitempty"`
 }
 

@@ -47,8 +47,8 @@ func (c Config) logger() *slog.Logger {
 	return c.Logger.With("component", "dbdump")
 }
 
-// tool returns the path of the first of names the agent has.
-func (c Config) tool(names ...string) (protocol.Tool, error) {
+// Tool returns the first of names the agent has, or an error wrapping ErrToolMissing.
+func (c Config) Tool(names ...string) (protocol.Tool, error) {
 	if c.Tools != nil {
 		for _, n := range names {
 			for _, t := range c.Tools.Tools {

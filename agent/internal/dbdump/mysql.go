@@ -59,7 +59,7 @@ func mysqlRestore(ctx context.Context, cfg Config, r protocol.DatabaseRestore) (
 }
 
 func mysqlClient(ctx context.Context, cfg Config, c protocol.DBConn) (*process, error) {
-	tool, err := cfg.tool("mariadb", "mysql")
+	tool, err := cfg.Tool("mariadb", "mysql")
 	if err != nil {
 		return nil, err
 	}

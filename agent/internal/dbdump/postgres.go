@@ -31,7 +31,7 @@ func pgDump(ctx context.Context, cfg Config, tool protocol.Tool, c protocol.DBCo
 // quoted by the server, so no name can inject SQL.
 func pgPrepare(ctx context.Context, cfg Config, r protocol.DatabaseRestore) (*process, string,
 	error) {
-	tool, err := cfg.tool("psql")
+	tool, err := cfg.Tool("psql")
 	if err != nil {
 		return nil, "", err
 	}
@@ -53,7 +53,7 @@ func pgPrepare(ctx context.Context, cfg Config, r protocol.DatabaseRestore) (*pr
 // pgRestore prepares pg_restore into the target database in one transaction, so a
 // failed restore leaves nothing half-restored.
 func pgRestore(ctx context.Context, cfg Config, r protocol.DatabaseRestore) (*process, error) {
-	tool, err := cfg.tool("pg_restore")
+	tool, err := cfg.Tool("pg_restore")
 	if err != nil {
 		return nil, err
 	}

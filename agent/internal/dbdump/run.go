@@ -27,7 +27,7 @@ func (d *Dump) Wait() error { return d.p.wait() }
 
 // Start starts dumping the database of conn. Cancelling ctx stops the tool.
 func Start(ctx context.Context, cfg Config, conn protocol.DBConn) (*Dump, error) {
-	tool, err := cfg.tool(DumpTools(conn.Engine)...)
+	tool, err := cfg.Tool(DumpTools(conn.Engine)...)
 	if err != nil {
 		return nil, err
 	}

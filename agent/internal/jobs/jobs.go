@@ -33,6 +33,8 @@ type Config struct {
 	StateDir string
 	Logger   *slog.Logger
 	Now      func() time.Time
+	// Tools are the database tools the agent found; nil means none.
+	Tools *protocol.Capabilities
 }
 
 // Registry maps job kinds to handlers. It is filled before the agent connects and only
