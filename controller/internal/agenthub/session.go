@@ -2,6 +2,7 @@ package agenthub
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -108,6 +109,11 @@ func (h *Hub) runSession(ctx context.Context, conn transport.Conn, st transport.
 		hello.Hostname, now); err != nil {
 		log.Error("mark agent online", "error", err)
 		return
+	}
+	if caps, err := json.Marshal(hello.Capabilities); err == nil && hello.Capabilities != nil {
+		if err := h.store.Agents().SetCapabilities(ctx, agent.ID, string(caps)); err != nil {
+			log.Warn("record agent capabilities", "error", err)
+		}
 	}
 	ack := &protocol.HelloAck{
 		Protocol: version, AgentID: agent.ID, AgentName: agent.Name,

@@ -80,6 +80,9 @@ type Deps struct {
 	// Storage reports the used and total bytes of the file system that
 	// holds the data, for GET /api/status.
 	Storage func(ctx context.Context) (used, total uint64, err error)
+	// Secrets seals database passwords given in requests. Without it, requests that
+	// give a password fail.
+	Secrets Secrets
 	// AgentOfflineAfter is how long after its last heartbeat an agent that
 	// the store calls online is shown offline.
 	AgentOfflineAfter time.Duration
@@ -100,6 +103,7 @@ type API struct {
 	now     func() time.Time
 	web     http.Handler
 	storage func(ctx context.Context) (used, total uint64, err error)
+	secrets Secrets
 
 	offlineAfter time.Duration
 	spec         []byte
@@ -124,6 +128,7 @@ func New(d Deps) *API {
 		web:          d.Web,
 		storage:      d.Storage,
 		offlineAfter: d.AgentOfflineAfter,
+		secrets:      d.Secrets,
 	}
 	a.applyDefaults()
 	a.metrics = newHTTPMetrics(a.reg)
