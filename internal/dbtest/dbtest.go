@@ -187,3 +187,18 @@ func (s *Server) Checksum(t testing.TB, db string) string {
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }
+
+// CreateUser makes a MySQL user with password who may do anything in db, and drops it
+// when the test ends.
+func (s *Server) CreateUser(t testing.TB, user, password, db string) {
+	t.Helper()
+	pw := strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(password)
+	for _, host := range []string{"%", "localhost"} {
+		s.Exec(t, "", fmt.Sprintf("CREATE USER '%s'@'%s' IDENTIFIED BY '%s'", user, host, pw))
+		s.Exec(t, "", fmt.Sprintf("GRANT ALL ON %s.* TO '%s'@'%s'", s.quote(db), user, host))
+	}
+	t.Cleanup(func() {
+		_, _ = s.run(context.Background(), "", fmt.Sprintf(
+			"DROP USER IF EXISTS '%s'@'%%', '%s'@'localhost'", user, user))
+	})
+}
