@@ -103,6 +103,21 @@ func (s *Server) Query(ctx context.Context, db, sql string) (string, error) {
 	return s.run(ctx, db, sql)
 }
 
+// Quote quotes an identifier for the server's engine.
+func (s *Server) Quote(name string) string { return s.quote(name) }
+
+// Dial returns the server of an engine at host:port as user without testing it; Ping
+// says whether it answers.
+func Dial(engine, host string, port int, user string) *Server {
+	return &Server{Engine: engine, Host: host, Port: port, User: user}
+}
+
+// Ping reports whether the server answers.
+func (s *Server) Ping(ctx context.Context) error {
+	_, err := s.run(ctx, "", "SELECT 1")
+	return err
+}
+
 func (s *Server) quote(name string) string {
 	if s.Engine == "postgres" {
 		return `"` + strings.ReplaceAll(name, `"`, `""`) + `"`

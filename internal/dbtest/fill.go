@@ -10,23 +10,37 @@ import (
 // data, timestamps with time zone and text beyond ASCII (accents, CJK, emoji).
 func (s *Server) Fill(t testing.TB, db string, customers int) {
 	t.Helper()
-	if s.Engine == "postgres" {
-		s.Exec(t, db, fmt.Sprintf(pgFill, customers, 2*customers, customers/5))
-		return
+	s.Exec(t, db, FillSQL(s.Engine, customers))
+}
+
+// FillSQL is the script Fill runs.
+func FillSQL(engine string, customers int) string {
+	if engine == "postgres" {
+		return fmt.Sprintf(pgFill, customers, 2*customers, customers/5)
 	}
-	s.Exec(t, db, fmt.Sprintf(myFill, customers, 2*customers, customers/5))
+	return fmt.Sprintf(myFill, customers, 2*customers, customers/5)
 }
 
 // ChangePercent updates about pct percent of the orders, in one run of ids, as an
 // application that works on its recent rows would, and inserts a few new orders.
 func (s *Server) ChangePercent(t testing.TB, db string, customers int, pct float64) {
 	t.Helper()
+	s.Exec(t, db, ChangeSQL(customers, pct))
+}
+
+// ChangeSQL is the statement ChangePercent runs.
+func ChangeSQL(customers int, pct float64) string {
 	orders := 2 * customers
 	n := int(float64(orders) * pct / 100)
 	from := orders / 2
-	q := fmt.Sprintf("UPDATE orders SET amount = amount + 1, note = CONCAT(note, ' (changed)') "+
-		"WHERE id > %d AND id <= %d", from, from+n)
-	s.Exec(t, db, q)
+	return fmt.Sprintf("UPDATE orders SET amount = amount + 1, "+
+		"note = CONCAT(note, ' (changed)') WHERE id > %d AND id <= %d", from, from+n)
+}
+
+// ScatterSQL updates every nth order: changes spread evenly over a table, the worst case
+// for deduplication, since nearly every chunk holds one.
+func ScatterSQL(n int) string {
+	return fmt.Sprintf("UPDATE orders SET amount = amount + 1 WHERE id %% %d = 7", n)
 }
 
 const pgFill = `
