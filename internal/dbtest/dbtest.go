@@ -27,6 +27,8 @@ type Server struct {
 	Host   string
 	Port   int
 	User   string
+	// password, when set, is given to the clients through the environment.
+	password string
 }
 
 // Postgres returns the local PostgreSQL server, or skips the test when it does not answer.
@@ -131,8 +133,12 @@ func (s *Server) client(ctx context.Context, db string) *exec.Cmd {
 		if db == "" {
 			db = "postgres"
 		}
-		return exec.CommandContext(ctx, "psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1",
+		cmd := exec.CommandContext(ctx, "psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1",
 			"-h", s.Host, "-p", strconv.Itoa(s.Port), "-U", s.User, "-d", db)
+		if s.password != "" {
+			cmd.Env = append(os.Environ(), "PGPASSWORD="+s.password)
+		}
+		return cmd
 	}
 	args := []string{"--no-defaults", "-h", s.Host, "-P", strconv.Itoa(s.Port), "-u", s.User,
 		"-N", "-B", "--default-character-set=utf8mb4"}
