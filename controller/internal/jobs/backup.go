@@ -66,7 +66,7 @@ func (r *Runner) runBackup(ctx context.Context, j *activeJob, b *store.Backup) {
 	if !r.settle(ctx, j, r.store.Backups(), res, err, log) {
 		return
 	}
-	if err := r.commitBackup(context.WithoutCancel(ctx), j, res); err != nil {
+	if err := r.commitBackup(context.WithoutCancel(ctx), j, b, res); err != nil {
 		log.Warn("backup not committed", "error", err)
 		return
 	}
@@ -109,11 +109,19 @@ func (r *Runner) backupJob(ctx context.Context, j *activeJob, b *store.Backup) (
 // commitBackup makes the backup's data durable, checks that its root is stored, and
 // records it as completed for this attempt only. Order matters: packs, then their index
 // (both in Flush), then the snapshot row.
-func (r *Runner) commitBackup(ctx context.Context, j *activeJob, res *protocol.JobResult) error {
+func (r *Runner) commitBackup(ctx context.Context, j *activeJob, b *store.Backup,
+	res *protocol.JobResult) error {
 	var rep protocol.BackupReport
 	if err := json.Unmarshal(res.Data, &rep); err != nil {
 		r.finishFailed(ctx, r.store.Backups(), j, "agent sent an unreadable report", false)
 		return fmt.Errorf("decode report: %w", err)
+	}
+	if name, ok := missingDatabase(b, &rep); !ok {
+		// An agent too old to know database sources does the paths and ignores the rest.
+		msg := fmt.Sprintf("agent did not back up database %s; is it older than the controller?",
+			name)
+		r.finishFailed(ctx, r.store.Backups(), j, msg, false)
+		return errors.New(msg)
 	}
 	if err := r.blobs.Flush(ctx, j.accountID); err != nil {
 		r.finishFailed(ctx, r.store.Backups(), j, "storing data failed", true)
@@ -180,4 +188,23 @@ func rootText(id blob.ID) string {
 		return ""
 	}
 	return id.String()
+}
+
+// missingDatabase returns the first database source of b that the report lacks.
+func missingDatabase(b *store.Backup, rep *protocol.BackupReport) (string, bool) {
+	var sources []Source
+	_ = json.Unmarshal([]byte(b.Sources), &sources)
+	for _, s := range sources {
+		if s.Type != protocol.SourceDatabase {
+			continue
+		}
+		found := false
+		for _, got := range rep.Sources {
+			found = found || got.Type == protocol.SourceDatabase && got.Name == s.Name
+		}
+		if !found {
+			return s.Name, false
+		}
+	}
+	return "", true
 }
