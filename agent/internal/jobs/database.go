@@ -83,6 +83,7 @@ func (r *Registry) dumpDatabase(ctx context.Context, job *protocol.Job, env Env,
 
 // sendDumpProgress reports a dump's progress. A dump's size is not known before it ends,
 // so the percentage counts the databases done.
+// TODO: estimate each dump from the database's size on disk for a finer percentage.
 func sendDumpProgress(env Env, jobID string, index, count int, bytesDone int64) {
 	if env.Progress == nil || count == 0 {
 		return

@@ -102,3 +102,60 @@ func TestDatabaseSourcePasswordIsSealed(t *testing.T) {
 	assert.Equal(t, "/var/www", sources[1].(map[string]any)["name"])
 	assert.False(t, strings.Contains(env.logs.String(), pw), "password in the log")
 }
+
+func TestDatabaseTargetValidation(t *testing.T) {
+	env := newEnv(t, withSecrets(t))
+	acct, key := env.account("alice@example.com", store.RoleUser, "full")
+	agent := env.enroll(acct.ID, "db1")
+	now := env.clock.Now()
+	b := &store.Backup{ID: store.NewID("backup"), AccountID: acct.ID, AgentID: agent.ID,
+		Status: store.JobCompleted, Sources: "[]", Options: "{}", Warnings: "[]",
+		SourceResults: `[{"type":"database","name":"myapp","engine":"postgres",` +
+			`"format":"pg_custom","root":"` + strings.Repeat("ab", 32) + `"}]`,
+		CreatedAt: now, UpdatedAt: now}
+	require.NoError(t, env.store.Backups().Create(context.Background(), b))
+
+	db := func(conn map[string]any, extra ...string) map[string]any {
+		t := map[string]any{"type": "database", "connection": conn}
+		if len(extra) == 2 {
+			t[extra[0]] = extra[1]
+		}
+		return t
+	}
+	tests := []struct {
+		name    string
+		targets []any
+		field   string
+	}{
+		{"no filesystem source", []any{map[string]any{"type": "filesystem", "path": "/r"}},
+			"targets[0].type"},
+		{"engine mismatch", []any{db(map[string]any{"database": "x", "port": 3306})},
+			"targets[0].engine"},
+		{"unknown source", []any{db(map[string]any{"database": "x"}, "source", "nope")},
+			"targets[0].source"},
+		{"more targets than databases", []any{db(map[string]any{"database": "x"}),
+			db(map[string]any{"database": "y"})}, "targets[1].type"},
+		{"no connection", []any{map[string]any{"type": "database"}}, "targets[0].connection"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := env.do("POST", "/api/restore/create", key,
+				map[string]any{"backup_id": b.ID, "targets": tt.targets})
+			e := requireError(t, rec, http.StatusBadRequest, CodeValidation)
+			assert.Equal(t, tt.field, field(e))
+		})
+	}
+
+	const pw = "Restore-Secret-9"
+	rec := env.do("POST", "/api/restore/create", key, map[string]any{"backup_id": b.ID,
+		"targets": []any{db(map[string]any{"database": "copy", "password": pw})}})
+	require.Equal(t, http.StatusAccepted, rec.Code, rec.Body.String())
+	id, _ := decode(t, rec)["restore_id"].(string)
+	rec = env.do("GET", "/api/restore/"+id, key, nil)
+	require.Equal(t, http.StatusOK, rec.Code)
+	assert.NotContains(t, rec.Body.String(), pw)
+	assert.NotContains(t, rec.Body.String(), "sealed")
+	target := decode(t, rec)["restore"].(map[string]any)["targets"].([]any)[0].(map[string]any)
+	assert.Equal(t, "myapp", target["source"])
+	assert.Equal(t, "postgres", target["connection"].(map[string]any)["engine"])
+}
