@@ -13,16 +13,21 @@ import (
 // make, so a DBA can tell them apart in pg_stat_activity.
 const AppName = "grim-reaper"
 
+// lockWait is how long pg_dump waits for a table's lock.
+const lockWait = "10min"
+
 // pgDump prepares pg_dump writing an uncompressed custom archive: uncompressed so that
 // unchanged rows give unchanged bytes, which deduplicate; the store compresses chunks.
-// pg_dump always reads one consistent snapshot.
+// pg_dump always reads one consistent snapshot. A table another session holds locked
+// fails the dump after lockWait rather than holding the backup forever.
 func pgDump(ctx context.Context, cfg Config, tool protocol.Tool, c protocol.DBConn) (*process,
 	error) {
 	env, cleanup, err := pgEnv(cfg, c, c.Database)
 	if err != nil {
 		return nil, err
 	}
-	args := []string{"--format=custom", "--compress=0", "--no-password"}
+	args := []string{"--format=custom", "--compress=0", "--no-password",
+		"--lock-wait-timeout=" + lockWait}
 	return newProcess(ctx, tool.Path, args, env, c.Password, cleanup), nil
 }
 

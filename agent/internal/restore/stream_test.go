@@ -36,12 +36,11 @@ func (s sourceStore) Put(_ context.Context, id blob.ID, _ blob.Kind, _ int, seal
 	return nil
 }
 
-func randomBytes(n int, seed uint64) []byte {
-	r := rand.New(rand.NewPCG(seed, seed))
+func randomBytes(n int, seed byte) []byte {
+	var key [32]byte
+	key[0] = seed
 	b := make([]byte, n)
-	for i := range b {
-		b[i] = byte(r.Uint32())
-	}
+	_, _ = rand.NewChaCha8(key).Read(b)
 	return b
 }
 
