@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/grim-reaper/grim/agent/internal/backup"
@@ -15,9 +17,30 @@ import (
 	"github.com/grim-reaper/grim/protocol/blob"
 )
 
-// dbConfig is the configuration of the database tools.
+// credDir is the directory, below the state directory, where database tools' credential
+// files live while a tool runs.
+const credDir = "dbcred"
+
+// dbConfig is the configuration of the database tools. Their credential files go to a
+// private directory in the agent's state, so that one left behind by a crash stays
+// private and is removed at the next start (see clearCredentials).
 func (r *Registry) dbConfig() dbdump.Config {
-	return dbdump.Config{Tools: r.cfg.Tools, Logger: r.cfg.Logger}
+	cfg := dbdump.Config{Tools: r.cfg.Tools, Logger: r.cfg.Logger}
+	if r.cfg.StateDir != "" {
+		dir := filepath.Join(r.cfg.StateDir, credDir)
+		if err := os.MkdirAll(dir, 0o700); err == nil {
+			cfg.TempDir = dir
+		}
+	}
+	return cfg
+}
+
+// clearCredentials removes credential files a crashed agent left behind.
+func clearCredentials(stateDir string) error {
+	if stateDir == "" {
+		return nil
+	}
+	return os.RemoveAll(filepath.Join(stateDir, credDir))
 }
 
 // checkDumpTools fails when the agent lacks the tool of one of the databases.

@@ -3,6 +3,8 @@ package jobs
 import (
 	"context"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -53,4 +55,22 @@ func TestDatabaseJobWithoutTool(t *testing.T) {
 		})
 	}
 	assert.Zero(t, opened, "a data stream was opened")
+}
+
+// TestCredentialDir checks that credential files go to a private directory in the state
+// and that files left there by a crash are gone after the next start.
+func TestCredentialDir(t *testing.T) {
+	state := t.TempDir()
+	r := NewRegistry(Config{StateDir: state})
+	dir := r.dbConfig().TempDir
+	require.Equal(t, filepath.Join(state, credDir), dir)
+	st, err := os.Stat(dir)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o700), st.Mode().Perm())
+
+	left := filepath.Join(dir, "grim-pgpass-1")
+	require.NoError(t, os.WriteFile(left, []byte("*:*:*:*:pw\n"), 0o600))
+	NewRegistry(Config{StateDir: state})
+	_, err = os.Stat(left)
+	assert.ErrorIs(t, err, os.ErrNotExist)
 }
