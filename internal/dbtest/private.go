@@ -31,7 +31,8 @@ func PrivatePostgres(t testing.TB) (*Server, string) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
-	password := "pw-" + Name("x")
+	// Characters a .pgpass line escapes, and quotes, so the test covers the escaping.
+	password := `pw:\'"#` + Name("x")
 	pwfile := filepath.Join(dir, "pw")
 	data := filepath.Join(dir, "data")
 	if err := os.WriteFile(pwfile, []byte(password+"\n"), 0o600); err != nil {

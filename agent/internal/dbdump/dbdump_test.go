@@ -121,7 +121,9 @@ func createUser(t *testing.T, s *dbtest.Server, db string) (string, string) {
 	pw := `p:a"s\s'w#rd;=x` + user[len(user)-6:]
 	if s.Engine == protocol.EnginePostgres {
 		s.Exec(t, "", "CREATE ROLE "+user+" LOGIN PASSWORD '"+strings.ReplaceAll(pw, "'", "''")+"'")
-		t.Cleanup(func() { _, _ = s.Query(context.Background(), "", "DROP ROLE IF EXISTS "+user) })
+		t.Cleanup(func() {
+			_, _ = s.Query(context.Background(), "", "DROP OWNED BY "+user+"; DROP ROLE "+user)
+		})
 		s.Exec(t, "", "GRANT CONNECT ON DATABASE "+db+" TO "+user)
 		// The server trusts local connections; this test needs a password checked,
 		// which only a role listed with another method would get. Trust auth accepts
