@@ -76,8 +76,10 @@ func TestDatabaseToolMissing(t *testing.T) {
 	startAgentEnv(t, c, "bare", []string{"PATH=" + t.TempDir()})
 
 	waitFor(t, 10*time.Second, "capabilities reported", func() bool {
-		_, ok := c.agents(t)["full"]["capabilities"]
-		return ok
+		agents := c.agents(t)
+		_, full := agents["full"]["capabilities"]
+		_, bare := agents["bare"]["capabilities"]
+		return full && bare
 	})
 	agents := c.agents(t)
 	tools := map[string]string{}
