@@ -23,6 +23,8 @@ type BackupSpec struct {
 	Compression blob.Compression `json:"compression"`
 	Paths       []string         `json:"paths"`
 	Excludes    []string         `json:"excludes"`
+	// Databases are dumped after the paths, each into a snapshot of its own.
+	Databases []DatabaseSource `json:"databases,omitempty"`
 	// Streams is how many data streams the agent should open.
 	Streams int `json:"streams"`
 }
@@ -37,18 +39,24 @@ type BackupReport struct {
 	ChunksNew   int64    `json:"chunks_new"`
 	StoredBytes int64    `json:"stored_bytes"`
 	Warnings    []string `json:"warnings,omitempty"`
+	// Sources has one entry per database source, and one for the paths when there are
+	// any; Root is zero when the backup had no paths.
+	Sources []SourceReport `json:"sources,omitempty"`
 }
 
 // RestoreSpec is the payload of a restore job; like BackupSpec it carries the keys.
 type RestoreSpec struct {
-	RestoreID           string     `json:"restore_id"`
-	Keys                *blob.Keys `json:"keys"`
-	Root                blob.ID    `json:"root"`
-	Target              string     `json:"target"`
-	Overwrite           bool       `json:"overwrite"`
-	PreserveTimestamps  bool       `json:"preserve_timestamps"`
-	PreservePermissions bool       `json:"preserve_permissions"`
-	Streams             int        `json:"streams"`
+	RestoreID string     `json:"restore_id"`
+	Keys      *blob.Keys `json:"keys"`
+	// Root is the filesystem snapshot to restore under Target; zero restores no files.
+	Root                blob.ID `json:"root"`
+	Target              string  `json:"target"`
+	Overwrite           bool    `json:"overwrite"`
+	PreserveTimestamps  bool    `json:"preserve_timestamps"`
+	PreservePermissions bool    `json:"preserve_permissions"`
+	Streams             int     `json:"streams"`
+	// Databases are restored after the files, in order.
+	Databases []DatabaseRestore `json:"databases,omitempty"`
 }
 
 // RestoreReport is the data of a restore job's result.
@@ -58,6 +66,8 @@ type RestoreReport struct {
 	Bytes    int64    `json:"bytes"`
 	Skipped  []string `json:"skipped,omitempty"`
 	Warnings []string `json:"warnings,omitempty"`
+	// Databases reports each database target, in the order of RestoreSpec.Databases.
+	Databases []DatabaseRestoreReport `json:"databases,omitempty"`
 }
 
 // TransferProgress is the data of a backup's or restore's JobProgress.

@@ -116,6 +116,8 @@ type Hello struct {
 	OS           string `json:"os"`
 	Arch         string `json:"arch"`
 	Name         string `json:"name"`
+	// Capabilities lists the database tools the agent found when it started.
+	Capabilities *Capabilities `json:"capabilities,omitempty"`
 }
 
 // HelloAck is the controller's answer to Hello, with the protocol version it chose.

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmarks Grim Reaper against restic on the same generated data set, in one run: builds
 # the binaries, installs restic when it is missing, and runs the driver in bench/, which
-# prints the tables and writes bench/results/latest-<transport>.json. Called by `make bench`.
+# prints the tables and writes bench/results/latest-<transport>.json, then measures database
+# dumps (bench/results/latest-db.json). Called by `make bench`.
 #
 #   scripts/bench.sh                 # the default data set (1 GiB)
 #   scripts/bench.sh --quick         # 100 MiB, to check the benchmark itself
@@ -39,3 +40,14 @@ for transport in ${BENCH_TRANSPORTS:-quic tcp}; do
   echo "=== agent transport: $transport"
   bin/grim-bench --transport "$transport" --out "bench/results/$prefix-$transport.json" "$@"
 done
+
+# Database dumps: how much a second backup stores after 1% of the rows changed, on the
+# local PostgreSQL and MariaDB servers (each skipped when it does not answer).
+# BENCH_DB=0 leaves this out.
+if [ "${BENCH_DB:-1}" = "1" ]; then
+  echo "=== database dumps"
+  go build -o bin/grim-dbbench ./bench/cmd/grim-dbbench
+  customers=100000
+  [ -n "$quick" ] && customers=20000
+  bin/grim-dbbench --customers "$customers" --out "bench/results/$prefix-db.json"
+fi

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/grim-reaper/grim/agent/internal/dbdump"
 	"github.com/grim-reaper/grim/agent/internal/identity"
 	"github.com/grim-reaper/grim/agent/internal/jobs"
 	"github.com/grim-reaper/grim/agent/internal/link"
@@ -60,10 +61,14 @@ func (o *runOptions) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	log.Info("agent starting", "agent_id", id.AgentID, "name", id.Name, "transport", string(mode))
+	caps := dbdump.Detect(ctx)
+	log.Info("agent starting", "agent_id", id.AgentID, "name", id.Name, "transport", string(mode),
+		"database_tools", len(caps.Tools))
 	return link.Run(ctx, link.Config{
 		Identity: id, Controller: o.controller, Mode: mode, Hostname: host,
-		Jobs:   jobs.NewRegistry(jobs.Config{StateDir: o.stateDir, Logger: log}),
+		Capabilities: caps,
+		Jobs: jobs.NewRegistry(jobs.Config{StateDir: o.stateDir, Logger: log,
+			Tools: caps}),
 		Logger: log,
 	})
 }

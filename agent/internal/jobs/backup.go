@@ -18,8 +18,8 @@ import (
 	"github.com/grim-reaper/grim/protocol/blob"
 )
 
-// backup runs a backup job: it walks the paths, sends what the store lacks, and reports
-// the snapshot's root once every blob is flushed.
+// backup runs a backup job: it walks the paths and dumps the databases, sends what the
+// store lacks, and reports the snapshots once every blob is flushed.
 func (r *Registry) backup(ctx context.Context, job *protocol.Job, env Env) (json.RawMessage, error) {
 	var spec protocol.BackupSpec
 	if err := json.Unmarshal(job.Payload, &spec); err != nil {
@@ -27,6 +27,10 @@ func (r *Registry) backup(ctx context.Context, job *protocol.Job, env Env) (json
 	}
 	if spec.Keys == nil {
 		return nil, errors.New("backup job: no account keys")
+	}
+	// A missing dump tool fails the job before anything is sent.
+	if err := r.checkDumpTools(spec.Databases); err != nil {
+		return nil, err
 	}
 	codec, err := blob.NewCodec(spec.Keys, spec.Cipher, spec.Compression)
 	if err != nil {
@@ -37,6 +41,42 @@ func (r *Registry) backup(ctx context.Context, job *protocol.Job, env Env) (json
 		return nil, err
 	}
 	defer client.Close()
+
+	var rep protocol.BackupReport
+	var fc *cache.Cache
+	if len(spec.Paths) > 0 {
+		if fc, err = r.backupPaths(ctx, job, env, &spec, codec, client, &rep); err != nil {
+			return nil, err
+		}
+	}
+	for i, src := range spec.Databases {
+		sr, err := r.dumpDatabase(ctx, job, env, &spec, codec, client, src, i, rep.Bytes)
+		if err != nil {
+			return nil, err
+		}
+		rep.Sources = append(rep.Sources, *sr)
+		rep.Bytes += sr.Bytes
+		rep.ChunksTotal += sr.ChunksTotal
+		rep.ChunksNew += sr.ChunksNew
+		rep.StoredBytes += sr.StoredBytes
+	}
+	if err := client.Flush(ctx); err != nil {
+		return nil, err
+	}
+	// The cache is saved only after the data it points at is durable.
+	if fc != nil {
+		if err := fc.Save(); err != nil {
+			r.cfg.Logger.Warn("save file cache", "error", err)
+		}
+	}
+	return json.Marshal(rep)
+}
+
+// backupPaths backs up the job's paths into rep and returns the file cache to save once
+// the data is durable.
+func (r *Registry) backupPaths(ctx context.Context, job *protocol.Job, env Env,
+	spec *protocol.BackupSpec, codec *blob.Codec, client *remote.Client,
+	rep *protocol.BackupReport) (*cache.Cache, error) {
 	if err := os.MkdirAll(filepath.Join(r.cfg.StateDir, "cache"), 0o700); err != nil {
 		return nil, fmt.Errorf("create cache dir: %w", err)
 	}
@@ -44,7 +84,6 @@ func (r *Registry) backup(ctx context.Context, job *protocol.Job, env Env) (json
 	if err != nil {
 		return nil, fmt.Errorf("open file cache: %w", err)
 	}
-
 	res, err := backup.Run(ctx, backup.Options{
 		Paths: spec.Paths, Excludes: spec.Excludes, Codec: codec,
 		Polynomial: spec.Keys.Polynomial, Store: client, Cache: fc, Logger: r.cfg.Logger,
@@ -56,18 +95,15 @@ func (r *Registry) backup(ctx context.Context, job *protocol.Job, env Env) (json
 	if err != nil {
 		return nil, err
 	}
-	if err := client.Flush(ctx); err != nil {
-		return nil, err
-	}
-	// The cache is saved only after the data it points at is durable.
-	if err := fc.Save(); err != nil {
-		r.cfg.Logger.Warn("save file cache", "error", err)
-	}
-	return json.Marshal(protocol.BackupReport{
+	*rep = protocol.BackupReport{
 		Root: res.Root, Files: res.Files, Dirs: res.Dirs, Bytes: res.Bytes,
 		ChunksTotal: res.ChunksTotal, ChunksNew: res.ChunksNew, StoredBytes: res.StoredBytes,
 		Warnings: res.Warnings,
-	})
+		Sources: []protocol.SourceReport{{Type: protocol.SourceFilesystem, Root: res.Root,
+			Bytes: res.Bytes, ChunksTotal: res.ChunksTotal, ChunksNew: res.ChunksNew,
+			StoredBytes: res.StoredBytes}},
+	}
+	return fc, nil
 }
 
 // cachePath names the file cache of one set of paths and excludes, so different backups

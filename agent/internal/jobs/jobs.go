@@ -29,10 +29,13 @@ type Handler func(ctx context.Context, job *protocol.Job, env Env) (json.RawMess
 
 // Config is what the built-in handlers need from the agent.
 type Config struct {
-	// StateDir holds the agent's state; backups keep their file caches under it.
+	// StateDir holds the agent's state; backups keep their file caches under it, and
+	// database tools their credential files.
 	StateDir string
 	Logger   *slog.Logger
 	Now      func() time.Time
+	// Tools are the database tools the agent found; nil means none.
+	Tools *protocol.Capabilities
 }
 
 // Registry maps job kinds to handlers. It is filled before the agent connects and only
@@ -49,6 +52,9 @@ func NewRegistry(cfg Config) *Registry {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if err := clearCredentials(cfg.StateDir); err != nil {
+		cfg.Logger.Warn("remove old database credential files", "error", err)
 	}
 	r := &Registry{handlers: make(map[string]Handler), cfg: cfg}
 	r.Register(protocol.JobKindPing, r.ping)

@@ -23,6 +23,9 @@ func (r *Registry) restore(ctx context.Context, job *protocol.Job, env Env) (jso
 	if spec.Keys == nil {
 		return nil, errors.New("restore job: no account keys")
 	}
+	if err := r.checkRestoreTools(spec.Databases); err != nil {
+		return nil, err
+	}
 	codec, err := blob.NewCodec(spec.Keys, "", "")
 	if err != nil {
 		return nil, fmt.Errorf("restore job: %w", err)
@@ -35,6 +38,26 @@ func (r *Registry) restore(ctx context.Context, job *protocol.Job, env Env) (jso
 		return nil, err
 	}
 	defer client.Close()
+	var rep protocol.RestoreReport
+	if !spec.Root.IsZero() {
+		if rep, err = r.restoreFiles(ctx, job, env, &spec, codec, client, workers); err != nil {
+			return nil, err
+		}
+	}
+	rep.Databases, err = r.restoreDatabases(ctx, job, spec.Databases, codec, client)
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range rep.Databases {
+		rep.Bytes += d.Bytes
+	}
+	return json.Marshal(rep)
+}
+
+// restoreFiles restores the filesystem snapshot under the target.
+func (r *Registry) restoreFiles(ctx context.Context, job *protocol.Job, env Env,
+	spec *protocol.RestoreSpec, codec *blob.Codec, client *remote.Client, workers int) (
+	protocol.RestoreReport, error) {
 	res, err := restore.Run(ctx, restore.Options{
 		Root: spec.Root, Target: spec.Target, Codec: codec, Source: client,
 		Overwrite: spec.Overwrite, PreserveTimestamps: spec.PreserveTimestamps,
@@ -46,8 +69,8 @@ func (r *Registry) restore(ctx context.Context, job *protocol.Job, env Env) (jso
 		},
 	})
 	if err != nil {
-		return nil, err
+		return protocol.RestoreReport{}, err
 	}
-	return json.Marshal(protocol.RestoreReport{Files: res.Files, Dirs: res.Dirs,
-		Bytes: res.Bytes, Skipped: res.Skipped, Warnings: res.Warnings})
+	return protocol.RestoreReport{Files: res.Files, Dirs: res.Dirs,
+		Bytes: res.Bytes, Skipped: res.Skipped, Warnings: res.Warnings}, nil
 }

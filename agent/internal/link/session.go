@@ -24,7 +24,9 @@ type Config struct {
 	Mode       transport.Mode
 	Hostname   string
 	Jobs       *jobs.Registry
-	Logger     *slog.Logger
+	// Capabilities are reported to the controller in every hello.
+	Capabilities *protocol.Capabilities
+	Logger       *slog.Logger
 	// MinBackoff and MaxBackoff bound the jittered delay between reconnects.
 	MinBackoff, MaxBackoff time.Duration
 }
@@ -129,7 +131,7 @@ func hello(ctl transport.Stream, enc *protocol.Encoder, dec *protocol.Decoder,
 	err := enc.Encode(&protocol.Hello{
 		ProtocolMin: protocol.ProtocolMin, ProtocolMax: protocol.ProtocolMax,
 		AgentVersion: buildinfo.Version, Hostname: cfg.Hostname, OS: runtime.GOOS,
-		Arch: runtime.GOARCH, Name: cfg.Identity.Name,
+		Arch: runtime.GOARCH, Name: cfg.Identity.Name, Capabilities: cfg.Capabilities,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("send hello: %w", err)

@@ -2,6 +2,7 @@ package agenthub
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -103,6 +104,12 @@ func (h *Hub) runSession(ctx context.Context, conn transport.Conn, st transport.
 	}
 	defer h.unregister(s)
 
+	// Tools first: once the agent shows online, what it can do is known.
+	if caps, err := json.Marshal(hello.Capabilities); err == nil && hello.Capabilities != nil {
+		if err := h.store.Agents().SetCapabilities(ctx, agent.ID, string(caps)); err != nil {
+			log.Warn("record agent capabilities", "error", err)
+		}
+	}
 	now := h.cfg.Now()
 	if err := h.store.Agents().MarkOnline(ctx, agent.ID, conn.Transport(), hello.AgentVersion,
 		hello.Hostname, now); err != nil {

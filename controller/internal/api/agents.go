@@ -1,11 +1,13 @@
 package api
 
 import (
+	"encoding/json"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/grim-reaper/grim/controller/internal/store"
+	"github.com/grim-reaper/grim/protocol"
 )
 
 // noAgentService answers agent operations when the controller runs
@@ -30,22 +32,32 @@ type agentView struct {
 	LastSeen  *string  `json:"last_seen"`
 	Transport string   `json:"transport"`
 	RTTMillis *float64 `json:"rtt_ms"`
-	CreatedAt string   `json:"created_at"`
+	// Capabilities are the database tools the agent reported, absent until it does.
+	Capabilities *protocol.Capabilities `json:"capabilities,omitempty"`
+	CreatedAt    string                 `json:"created_at"`
 }
 
 func (a *API) viewAgent(ag *store.Agent) agentView {
+	var caps *protocol.Capabilities
+	if ag.Capabilities != "" {
+		caps = new(protocol.Capabilities)
+		if err := json.Unmarshal([]byte(ag.Capabilities), caps); err != nil {
+			caps = nil
+		}
+	}
 	return agentView{
-		ID:        ag.ID,
-		Name:      ag.Name,
-		Hostname:  ag.Hostname,
-		Version:   ag.Version,
-		OS:        ag.OS,
-		Arch:      ag.Arch,
-		Status:    a.agentStatus(ag),
-		LastSeen:  optionalTimestamp(ag.LastSeen),
-		Transport: ag.Transport,
-		RTTMillis: ag.RTTMillis,
-		CreatedAt: timestamp(ag.CreatedAt),
+		Capabilities: caps,
+		ID:           ag.ID,
+		Name:         ag.Name,
+		Hostname:     ag.Hostname,
+		Version:      ag.Version,
+		OS:           ag.OS,
+		Arch:         ag.Arch,
+		Status:       a.agentStatus(ag),
+		LastSeen:     optionalTimestamp(ag.LastSeen),
+		Transport:    ag.Transport,
+		RTTMillis:    ag.RTTMillis,
+		CreatedAt:    timestamp(ag.CreatedAt),
 	}
 }
 

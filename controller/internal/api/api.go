@@ -87,6 +87,9 @@ type Deps struct {
 	// Storage reports the used and total bytes of the file system that
 	// holds the data, for GET /api/status.
 	Storage func(ctx context.Context) (used, total uint64, err error)
+	// Secrets seals database passwords given in requests. Without it, requests that
+	// give a password fail.
+	Secrets Secrets
 	// AgentOfflineAfter is how long after its last heartbeat an agent that
 	// the store calls online is shown offline.
 	AgentOfflineAfter time.Duration
@@ -113,6 +116,7 @@ type API struct {
 	now     func() time.Time
 	web     http.Handler
 	storage func(ctx context.Context) (used, total uint64, err error)
+	secrets Secrets
 
 	offlineAfter time.Duration
 	limiter      *ratelimit.Limiter
@@ -145,6 +149,7 @@ func New(d Deps) *API {
 		offlineAfter: d.AgentOfflineAfter,
 		accessTTL:    d.AccessTokenTTL,
 		refreshTTL:   d.RefreshTokenTTL,
+		secrets:      d.Secrets,
 	}
 	a.applyDefaults()
 	a.limiter = ratelimit.New(ratelimit.Config{Counter: d.Store.RateCounters(), Plans: d.Plans,

@@ -31,10 +31,13 @@ type createBackupRequest struct {
 }
 
 type backupSourceRequest struct {
-	Type    string   `json:"type"`
-	Agent   string   `json:"agent"`
-	Paths   []string `json:"paths"`
-	Exclude []string `json:"exclude"`
+	Type       string             `json:"type"`
+	Agent      string             `json:"agent"`
+	Name       string             `json:"name"`
+	Paths      []string           `json:"paths"`
+	Exclude    []string           `json:"exclude"`
+	Engine     string             `json:"engine"`
+	Connection *connectionRequest `json:"connection"`
 }
 
 type backupOptionsRequest struct {
@@ -75,14 +78,12 @@ func (a *API) createBackup(c *gin.Context) {
 func (a *API) newBackup(ctx context.Context, acct *store.Account, req createBackupRequest) (
 	*store.Backup, error) {
 	agentRef := req.Agent
-	var sources []jobs.FilesystemSource
+	var sources []jobs.Source
+	seen := make(map[string]bool)
 	for i, s := range req.Sources {
 		field := fmt.Sprintf("sources[%d]", i)
-		if s.Type != "filesystem" {
-			// TODO: database sources (PostgreSQL, MySQL) are not built yet.
-			return nil, validationError(field+".type", "source type %q is not supported", s.Type)
-		}
-		if err := checkPaths(field+".paths", s.Paths); err != nil {
+		src, err := a.backupSource(acct, field, s, seen)
+		if err != nil {
 			return nil, err
 		}
 		if s.Agent != "" {
@@ -91,8 +92,7 @@ func (a *API) newBackup(ctx context.Context, acct *store.Account, req createBack
 			}
 			agentRef = s.Agent
 		}
-		sources = append(sources, jobs.FilesystemSource{Type: s.Type, Paths: cleanPaths(s.Paths),
-			Exclude: s.Exclude})
+		sources = append(sources, src)
 	}
 	if len(sources) == 0 {
 		return nil, validationError("sources", "at least one source is required")
@@ -101,6 +101,16 @@ func (a *API) newBackup(ctx context.Context, acct *store.Account, req createBack
 	if err != nil {
 		return nil, err
 	}
+	for i, s := range sources {
+		if s.Connection == nil {
+			continue
+		}
+		field := fmt.Sprintf("sources[%d].engine", i)
+		err := checkAgentTools(agent, field, s.Connection.Engine, dumpTools(s.Connection.Engine))
+		if err != nil {
+			return nil, err
+		}
+	}
 	opts, err := backupOptions(req.Options)
 	if err != nil {
 		return nil, err
@@ -108,8 +118,20 @@ func (a *API) newBackup(ctx context.Context, acct *store.Account, req createBack
 	return a.backupRecord(acct, agent, sources, opts)
 }
 
+// backupSource checks one source of a backup request.
+func (a *API) backupSource(acct *store.Account, field string, s backupSourceRequest,
+	seen map[string]bool) (jobs.Source, error) {
+	if s.Type == "database" {
+		return a.databaseSource(acct, field, s, seen)
+	}
+	if err := checkPaths(field+".paths", s.Paths); err != nil {
+		return jobs.Source{}, err
+	}
+	return jobs.Source{Type: s.Type, Paths: cleanPaths(s.Paths), Exclude: s.Exclude}, nil
+}
+
 func (a *API) backupRecord(acct *store.Account, agent *store.Agent,
-	sources []jobs.FilesystemSource, opts jobs.BackupOptions) (*store.Backup, error) {
+	sources []jobs.Source, opts jobs.BackupOptions) (*store.Backup, error) {
 	rawSources, err := json.Marshal(sources)
 	if err != nil {
 		return nil, fmt.Errorf("encode sources: %w", err)
@@ -122,7 +144,7 @@ func (a *API) backupRecord(acct *store.Account, agent *store.Agent,
 	b := &store.Backup{
 		ID: store.NewID("backup"), AccountID: acct.ID, AgentID: agent.ID,
 		Status: store.JobQueued, Sources: string(rawSources), Options: string(rawOpts),
-		Warnings: "[]", CreatedAt: now, UpdatedAt: now,
+		Warnings: "[]", SourceResults: "[]", CreatedAt: now, UpdatedAt: now,
 	}
 	if opts.RetentionDays > 0 {
 		exp := now.Add(time.Duration(opts.RetentionDays) * 24 * time.Hour)

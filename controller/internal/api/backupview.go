@@ -32,12 +32,26 @@ type backupView struct {
 }
 
 type backupSourceView struct {
-	Type      string   `json:"type"`
-	Name      string   `json:"name"`
-	Paths     []string `json:"paths"`
-	Exclude   []string `json:"exclude,omitempty"`
-	SizeBytes int64    `json:"size_bytes"`
-	Status    string   `json:"status"`
+	Type        string          `json:"type"`
+	Name        string          `json:"name"`
+	Paths       []string        `json:"paths,omitempty"`
+	Exclude     []string        `json:"exclude,omitempty"`
+	Engine      string          `json:"engine,omitempty"`
+	Connection  *connectionView `json:"connection,omitempty"`
+	SizeBytes   int64           `json:"size_bytes"`
+	StoredBytes int64           `json:"stored_bytes"`
+	Status      string          `json:"status"`
+	Format      string          `json:"format,omitempty"`
+	ToolVersion string          `json:"tool_version,omitempty"`
+}
+
+// connectionView is a stored connection without its password.
+type connectionView struct {
+	Host     string `json:"host"`
+	Port     int    `json:"port,omitempty"`
+	Database string `json:"database"`
+	Username string `json:"username,omitempty"`
+	SSLMode  string `json:"ssl_mode,omitempty"`
 }
 
 func viewBackup(b *store.Backup) backupView {
@@ -58,21 +72,50 @@ func viewBackup(b *store.Backup) backupView {
 		d := b.CompletedAt.Sub(*b.StartedAt).Seconds()
 		v.DurationSeconds = &d
 	}
-	var sources []jobs.FilesystemSource
+	v.Sources = viewSources(b)
+	return v
+}
+
+// viewSources shows each source with its own size and status: what it stored once the
+// backup completed, the backup's status before.
+func viewSources(b *store.Backup) []backupSourceView {
+	var sources []jobs.Source
 	_ = json.Unmarshal([]byte(b.Sources), &sources)
+	var results []jobs.SourceResult
+	_ = json.Unmarshal([]byte(b.SourceResults), &results)
+	out := make([]backupSourceView, 0, len(sources))
+	fsCount := 0
 	for _, s := range sources {
-		name := ""
-		if len(s.Paths) > 0 {
-			name = s.Paths[0]
+		if s.Type != "database" {
+			fsCount++
 		}
-		sv := backupSourceView{Type: s.Type, Name: name, Paths: s.Paths, Exclude: s.Exclude,
+	}
+	for _, s := range sources {
+		sv := backupSourceView{Type: s.Type, Name: s.Name, Paths: s.Paths, Exclude: s.Exclude,
 			Status: b.Status}
-		if len(sources) == 1 {
-			// TODO: several sources need per-path sizes from the agent; until it reports
-			// them, only a lone source shows its size.
+		if c := s.Connection; c != nil {
+			sv.Engine = c.Engine
+			sv.Connection = &connectionView{Host: c.Host, Port: c.Port, Database: c.Database,
+				Username: c.Username, SSLMode: c.SSLMode}
+		} else if len(s.Paths) > 0 {
+			sv.Name = s.Paths[0]
+		}
+		for _, r := range results {
+			if r.Type != s.Type || r.Type == "database" && r.Name != s.Name {
+				continue
+			}
+			sv.Format, sv.ToolVersion = r.Format, r.ToolVersion
+			// TODO: several filesystem sources share one tree and the agent reports
+			// their total; each shows it until the agent reports sizes per path.
+			sv.SizeBytes, sv.StoredBytes = r.Bytes, r.StoredBytes
+			if r.Type != "database" && fsCount > 1 {
+				sv.StoredBytes = 0
+			}
+		}
+		if len(results) == 0 && len(sources) == 1 {
 			sv.SizeBytes = b.BytesTotal
 		}
-		v.Sources = append(v.Sources, sv)
+		out = append(out, sv)
 	}
-	return v
+	return out
 }

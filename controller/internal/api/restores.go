@@ -22,15 +22,19 @@ type createRestoreRequest struct {
 }
 
 type restoreTargetRequest struct {
-	Type    string                `json:"type"`
-	Path    string                `json:"path"`
-	Options *targetOptionsRequest `json:"options"`
+	Type       string                `json:"type"`
+	Path       string                `json:"path"`
+	Source     string                `json:"source"`
+	Engine     string                `json:"engine"`
+	Connection *connectionRequest    `json:"connection"`
+	Options    *targetOptionsRequest `json:"options"`
 }
 
 type targetOptionsRequest struct {
 	OverwriteExisting   *bool `json:"overwrite_existing"`
 	PreserveTimestamps  *bool `json:"preserve_timestamps"`
 	PreservePermissions *bool `json:"preserve_permissions"`
+	DropExisting        *bool `json:"drop_existing"`
 }
 
 type restoreOptionsRequest struct {
@@ -73,21 +77,32 @@ func (a *API) newRestore(ctx context.Context, acct *store.Account, req createRes
 		return nil, &Error{Status: http.StatusConflict, Code: CodeConflict,
 			Message: fmt.Sprintf("backup %s is %s; only completed backups restore", b.ID, b.Status)}
 	}
-	targets, err := restoreTargets(req.Targets)
+	targets, err := a.restoreTargets(b, req.Targets)
 	if err != nil {
 		return nil, err
 	}
-	agentID := b.AgentID
-	if req.Agent != "" {
-		owner, err := a.store.Accounts().ByID(ctx, b.AccountID)
+	owner, err := a.store.Accounts().ByID(ctx, b.AccountID)
+	if err != nil {
+		return nil, err
+	}
+	ref := req.Agent
+	if ref == "" {
+		ref = b.AgentID
+	}
+	agent, err := a.resolveAgent(ctx, owner, ref)
+	if err != nil {
+		return nil, err
+	}
+	agentID := agent.ID
+	for i, t := range targets {
+		if t.Connection == nil {
+			continue
+		}
+		field := fmt.Sprintf("targets[%d].engine", i)
+		err := checkAgentTools(agent, field, t.Connection.Engine, restoreTools(t.Connection.Engine))
 		if err != nil {
 			return nil, err
 		}
-		agent, err := a.resolveAgent(ctx, owner, req.Agent)
-		if err != nil {
-			return nil, err
-		}
-		agentID = agent.ID
 	}
 	rawTargets, err := json.Marshal(targets)
 	if err != nil {
@@ -105,21 +120,61 @@ func (a *API) newRestore(ctx context.Context, acct *store.Account, req createRes
 	}, nil
 }
 
-// restoreTargets checks the targets and fills in the contract's defaults.
-func restoreTargets(in []restoreTargetRequest) ([]jobs.FilesystemTarget, error) {
+// restoreTargets checks the targets against the backup and fills in the contract's
+// defaults: at most one filesystem target, and database targets that each take one of
+// the backup's databases, by name or else in order.
+func (a *API) restoreTargets(b *store.Backup, in []restoreTargetRequest) ([]jobs.Target,
+	error) {
 	if len(in) == 0 {
 		return nil, validationError("targets", "at least one target is required")
 	}
-	if len(in) > 1 {
-		return nil, validationError("targets", "one filesystem target per restore")
+	var dbs []jobs.SourceResult
+	var results []jobs.SourceResult
+	_ = json.Unmarshal([]byte(b.SourceResults), &results)
+	for _, r := range results {
+		if r.Type == "database" {
+			dbs = append(dbs, r)
+		}
 	}
-	t := in[0]
-	if t.Type != "filesystem" {
-		// TODO: database targets arrive with database sources.
-		return nil, validationError("targets[0].type", "target type %q is not supported", t.Type)
+	var out []jobs.Target
+	haveFS, nextDB := false, 0
+	for i, t := range in {
+		field := fmt.Sprintf("targets[%d]", i)
+		if t.Type != "database" {
+			if haveFS {
+				return nil, validationError(field, "one filesystem target per restore")
+			}
+			haveFS = true
+			ft, err := filesystemTarget(b, field, t)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, ft)
+			continue
+		}
+		src, err := pickDatabase(dbs, field, t.Source, nextDB)
+		if err != nil {
+			return nil, err
+		}
+		nextDB++
+		dt, err := a.databaseTarget(b.AccountID, field, t, src)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, dt)
+	}
+	return out, nil
+}
+
+func filesystemTarget(b *store.Backup, field string, t restoreTargetRequest) (jobs.Target,
+	error) {
+	if b.Root == "" {
+		return jobs.Target{}, validationError(field+".type",
+			"backup %s has no filesystem source to restore", b.ID)
 	}
 	if !strings.HasPrefix(t.Path, "/") || strings.ContainsRune(t.Path, 0) || len(t.Path) > 4096 {
-		return nil, validationError("targets[0].path", "path must be absolute, without NUL bytes")
+		return jobs.Target{}, validationError(field+".path",
+			"path must be absolute, without NUL bytes")
 	}
 	opts := jobs.TargetOptions{PreserveTimestamps: true, PreservePermissions: true}
 	if o := t.Options; o != nil {
@@ -131,26 +186,72 @@ func restoreTargets(in []restoreTargetRequest) ([]jobs.FilesystemTarget, error) 
 			opts.PreservePermissions = *o.PreservePermissions
 		}
 	}
-	return []jobs.FilesystemTarget{{Type: t.Type, Path: t.Path, Options: opts}}, nil
+	return jobs.Target{Type: t.Type, Path: t.Path, Options: opts}, nil
+}
+
+// pickDatabase finds the backup's database a target names, or the next one in order.
+func pickDatabase(dbs []jobs.SourceResult, field, name string, next int) (jobs.SourceResult,
+	error) {
+	if name != "" {
+		for _, d := range dbs {
+			if d.Name == name {
+				return d, nil
+			}
+		}
+		return jobs.SourceResult{}, validationError(field+".source",
+			"the backup has no database source %q", name)
+	}
+	if next >= len(dbs) {
+		return jobs.SourceResult{}, validationError(field+".type",
+			"the backup has %d database sources; more targets than that need a source name",
+			len(dbs))
+	}
+	return dbs[next], nil
+}
+
+// databaseTarget checks a database target that restores the dump of src.
+func (a *API) databaseTarget(accountID, field string, t restoreTargetRequest,
+	src jobs.SourceResult) (jobs.Target, error) {
+	engine := t.Engine
+	if engine == "" && t.Connection != nil && t.Connection.Port == 0 {
+		engine = src.Engine
+	}
+	conn, err := a.storedConn(accountID, field+".connection", engine, t.Connection)
+	if err != nil {
+		return jobs.Target{}, err
+	}
+	if conn.Engine != src.Engine {
+		return jobs.Target{}, validationError(field+".engine",
+			"database %s is a %s dump and cannot be restored into %s", src.Name, src.Engine,
+			conn.Engine)
+	}
+	opts := jobs.TargetOptions{PreservePermissions: true}
+	if o := t.Options; o != nil {
+		opts.DropExisting = o.DropExisting != nil && *o.DropExisting
+		if o.PreservePermissions != nil {
+			opts.PreservePermissions = *o.PreservePermissions
+		}
+	}
+	return jobs.Target{Type: t.Type, Source: src.Name, Connection: conn, Options: opts}, nil
 }
 
 // restoreView is a restore as replies show it.
 type restoreView struct {
-	ID              string                  `json:"id"`
-	BackupID        string                  `json:"backup_id"`
-	AgentID         string                  `json:"agent_id"`
-	Status          string                  `json:"status"`
-	Progress        float64                 `json:"progress"`
-	BytesRestored   int64                   `json:"bytes_restored"`
-	BytesTotal      int64                   `json:"bytes_total"`
-	FilesRestored   int64                   `json:"files_restored"`
-	Skipped         []string                `json:"skipped"`
-	Targets         []jobs.FilesystemTarget `json:"targets"`
-	CreatedAt       string                  `json:"created_at"`
-	StartedAt       *string                 `json:"started_at"`
-	CompletedAt     *string                 `json:"completed_at"`
-	DurationSeconds *float64                `json:"duration_seconds"`
-	Error           *string                 `json:"error"`
+	ID              string        `json:"id"`
+	BackupID        string        `json:"backup_id"`
+	AgentID         string        `json:"agent_id"`
+	Status          string        `json:"status"`
+	Progress        float64       `json:"progress"`
+	BytesRestored   int64         `json:"bytes_restored"`
+	BytesTotal      int64         `json:"bytes_total"`
+	FilesRestored   int64         `json:"files_restored"`
+	Skipped         []string      `json:"skipped"`
+	Targets         []jobs.Target `json:"targets"`
+	CreatedAt       string        `json:"created_at"`
+	StartedAt       *string       `json:"started_at"`
+	CompletedAt     *string       `json:"completed_at"`
+	DurationSeconds *float64      `json:"duration_seconds"`
+	Error           *string       `json:"error"`
 }
 
 func viewRestore(r *store.Restore) restoreView {
@@ -161,6 +262,12 @@ func viewRestore(r *store.Restore) restoreView {
 		StartedAt: optionalTimestamp(r.StartedAt), CompletedAt: optionalTimestamp(r.CompletedAt),
 	}
 	_ = json.Unmarshal([]byte(r.Targets), &v.Targets)
+	for i := range v.Targets {
+		if c := v.Targets[i].Connection; c != nil {
+			// Sealed or not, a password never leaves the controller.
+			c.SealedPassword = ""
+		}
+	}
 	_ = json.Unmarshal([]byte(r.Skipped), &v.Skipped)
 	if r.Error != "" && r.Status != store.JobCompleted {
 		v.Error = &r.Error

@@ -12,18 +12,26 @@ import (
 	"github.com/grim-reaper/grim/protocol/blob"
 )
 
-// FilesystemTarget is a filesystem target of a restore as stored with the job.
-type FilesystemTarget struct {
-	Type    string        `json:"type"`
-	Path    string        `json:"path"`
-	Options TargetOptions `json:"options"`
+// Target is one target of a restore as stored with the job: Path for a filesystem
+// target; Source (the name of the backup's database source) and Connection for a
+// database.
+type Target struct {
+	Type       string        `json:"type"`
+	Path       string        `json:"path,omitempty"`
+	Source     string        `json:"source,omitempty"`
+	Connection *StoredConn   `json:"connection,omitempty"`
+	Options    TargetOptions `json:"options"`
 }
+
+// FilesystemTarget is the name Target had when restores wrote only files.
+type FilesystemTarget = Target
 
 // TargetOptions are a target's options with the contract's defaults filled in.
 type TargetOptions struct {
 	OverwriteExisting   bool `json:"overwrite_existing"`
 	PreserveTimestamps  bool `json:"preserve_timestamps"`
 	PreservePermissions bool `json:"preserve_permissions"`
+	DropExisting        bool `json:"drop_existing,omitempty"`
 }
 
 func (r *Runner) startRestore(ctx context.Context, id string) {
@@ -70,33 +78,70 @@ func (r *Runner) runRestore(ctx context.Context, j *activeJob, rs *store.Restore
 	log.Info("restore completed", "bytes", rep.Bytes, "files", rep.Files)
 }
 
-// restoreJob builds the job message for the restore's first filesystem target.
+// restoreJob builds the job message: the filesystem target, if any, and every database
+// target with the dump it takes.
 func (r *Runner) restoreJob(ctx context.Context, j *activeJob, rs *store.Restore) (*protocol.Job, error) {
 	b, err := r.store.Backups().Get(ctx, j.accountID, rs.BackupID)
 	if err != nil {
 		return nil, fmt.Errorf("backup %s: %w", rs.BackupID, err)
 	}
-	root, err := blob.ParseID(b.Root)
-	if err != nil {
-		return nil, fmt.Errorf("backup %s has no snapshot", rs.BackupID)
-	}
-	var targets []FilesystemTarget
+	var targets []Target
 	if err := json.Unmarshal([]byte(rs.Targets), &targets); err != nil || len(targets) == 0 {
 		return nil, errors.New("stored targets unreadable")
 	}
+	var results []SourceResult
+	_ = json.Unmarshal([]byte(b.SourceResults), &results)
 	keys, err := r.keys.AccountKeys(ctx, j.accountID)
 	if err != nil {
 		return nil, fmt.Errorf("account keys: %w", err)
 	}
-	t := targets[0]
-	spec := protocol.RestoreSpec{
-		RestoreID: j.id, Keys: keys, Root: root, Target: t.Path,
-		Overwrite: t.Options.OverwriteExisting, PreserveTimestamps: t.Options.PreserveTimestamps,
-		PreservePermissions: t.Options.PreservePermissions, Streams: r.cfg.Streams,
+	spec := protocol.RestoreSpec{RestoreID: j.id, Keys: keys, Streams: r.cfg.Streams}
+	for _, t := range targets {
+		if t.Type == protocol.SourceDatabase {
+			d, err := r.databaseTarget(j.accountID, t, results)
+			if err != nil {
+				return nil, err
+			}
+			spec.Databases = append(spec.Databases, d)
+			continue
+		}
+		root, err := blob.ParseID(b.Root)
+		if err != nil {
+			return nil, fmt.Errorf("backup %s has no filesystem snapshot", rs.BackupID)
+		}
+		spec.Root, spec.Target = root, t.Path
+		spec.Overwrite = t.Options.OverwriteExisting
+		spec.PreserveTimestamps = t.Options.PreserveTimestamps
+		spec.PreservePermissions = t.Options.PreservePermissions
 	}
 	payload, err := json.Marshal(spec)
 	if err != nil {
 		return nil, fmt.Errorf("encode restore job: %w", err)
 	}
 	return &protocol.Job{ID: j.id, Kind: protocol.JobKindRestore, Payload: payload}, nil
+}
+
+// databaseTarget finds the dump a database target restores and opens its connection.
+func (r *Runner) databaseTarget(accountID string, t Target, results []SourceResult) (
+	protocol.DatabaseRestore, error) {
+	if t.Connection == nil {
+		return protocol.DatabaseRestore{}, errors.New("database target without a connection")
+	}
+	for _, res := range results {
+		if res.Type != protocol.SourceDatabase || res.Name != t.Source {
+			continue
+		}
+		root, err := blob.ParseID(res.Root)
+		if err != nil {
+			return protocol.DatabaseRestore{}, fmt.Errorf("database %s has no snapshot", res.Name)
+		}
+		conn, err := t.Connection.open(r.keys, accountID)
+		if err != nil {
+			return protocol.DatabaseRestore{}, err
+		}
+		return protocol.DatabaseRestore{Root: root, Format: res.Format, Conn: conn,
+			DropExisting:        t.Options.DropExisting,
+			PreservePermissions: t.Options.PreservePermissions}, nil
+	}
+	return protocol.DatabaseRestore{}, fmt.Errorf("backup has no database source %q", t.Source)
 }

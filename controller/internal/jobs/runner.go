@@ -34,6 +34,7 @@ type Blobs interface {
 // Keys gives an account's keys.
 type Keys interface {
 	AccountKeys(ctx context.Context, accountID string) (*blob.Keys, error)
+	Secrets
 }
 
 // Agents is the agent link as jobs use it.

@@ -144,3 +144,21 @@ func TestAccountKeysUnknownAccount(t *testing.T) {
 	_, err := kr.AccountKeys(context.Background(), "acct_nobody")
 	assert.ErrorIs(t, err, store.ErrNotFound)
 }
+
+func TestSecrets(t *testing.T) {
+	kr := keyring.New(envMaster(t, randomKey(t)), nil)
+	sealed, err := kr.SealSecret("acct_a", "s3cret:pw")
+	require.NoError(t, err)
+	assert.NotContains(t, sealed, "s3cret")
+	got, err := kr.OpenSecret("acct_a", sealed)
+	require.NoError(t, err)
+	assert.Equal(t, "s3cret:pw", got)
+
+	_, err = kr.OpenSecret("acct_b", sealed)
+	require.ErrorIs(t, err, keyring.ErrUnwrap, "a secret opens only for its account")
+	_, err = kr.OpenSecret("acct_a", "s3cret:pw")
+	require.ErrorIs(t, err, keyring.ErrUnwrap, "a plain value is never taken as sealed")
+	empty, err := kr.OpenSecret("acct_a", "")
+	require.NoError(t, err)
+	assert.Empty(t, empty)
+}

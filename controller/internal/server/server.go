@@ -96,8 +96,9 @@ func (s *Server) init(ctx context.Context) error {
 		Addr: s.cfg.AgentAddr, QUIC: quic, TCP: tcp, Heartbeat: s.cfg.Heartbeat,
 		Version: buildinfo.Version, Logger: s.baseLog,
 	}, s.store, ca)
+	keys := keyring.New(master, s.store)
 	s.runner = jobs.New(jobs.Config{QueueTimeout: s.cfg.JobQueueTimeout}, s.store, s.hub,
-		s.repo, keyring.New(master, s.store), s.baseLog)
+		s.repo, keys, s.baseLog)
 	s.hub.SetDataHandler(s.runner)
 	if err := s.hub.Start(ctx); err != nil {
 		return err
@@ -109,7 +110,7 @@ func (s *Server) init(ctx context.Context) error {
 		collectors.ProcessCollectorOpts{}))
 	handler := api.New(api.Deps{
 		Store: s.store, Logger: s.baseLog, Version: buildinfo.Version, Agents: s.hub,
-		Jobs:     s.runner,
+		Jobs: s.runner, Secrets: keys,
 		Registry: reg, StartedAt: time.Now(), Web: web.Handler(),
 		AgentOfflineAfter: 3 * s.cfg.Heartbeat,
 		Storage:           sto.Usage,

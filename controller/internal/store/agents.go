@@ -39,8 +39,10 @@ type Agent struct {
 	LastSeen        *time.Time
 	RTTMillis       *float64 `gorm:"column:rtt_ms"`
 	RevokedAt       *time.Time
-	CreatedAt       time.Time
-	UpdatedAt       time.Time
+	// Capabilities is the JSON of the tools the agent last reported, or "".
+	Capabilities string
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
 }
 
 // TableName tells GORM the table.
@@ -143,6 +145,12 @@ func (r *Agents) MarkOnline(
 		"last_seen":  at,
 		"updated_at": at,
 	})
+}
+
+// SetCapabilities records the JSON of the tools the agent reported.
+func (r *Agents) SetCapabilities(ctx context.Context, id, capabilities string) error {
+	return r.update(ctx, "set agent capabilities", id, map[string]any{
+		"capabilities": capabilities})
 }
 
 // Seen records a heartbeat from the agent at at. It answers ErrNotFound for

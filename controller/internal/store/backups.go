@@ -30,6 +30,7 @@ type Backup struct {
 	Root            string // hex id of the snapshot's root tree
 	Error           string
 	Warnings        string // JSON list
+	SourceResults   string // JSON list of what each source stored, set on completion
 	ExpiresAt       *time.Time
 	CreatedAt       time.Time
 	StartedAt       *time.Time
@@ -46,6 +47,7 @@ type BackupResult struct {
 	BytesTotal, Files      int64
 	ChunksTotal, ChunksNew int64
 	Warnings               string // JSON list
+	SourceResults          string // JSON list
 }
 
 // Backups is the repository of backup jobs.
@@ -83,7 +85,7 @@ func (r *Backups) Complete(ctx context.Context, id string, attempt int, res Back
 		return r.finish(ctx, tx, id, attempt, JobCompleted, now, map[string]any{
 			"root": res.Root, "bytes_total": res.BytesTotal, "bytes_done": res.BytesTotal,
 			"files": res.Files, "chunks_total": res.ChunksTotal, "chunks_new": res.ChunksNew,
-			"warnings": res.Warnings, "progress": 100,
+			"warnings": res.Warnings, "progress": 100, "source_results": res.SourceResults,
 			"error": "",
 		})
 	})
