@@ -19,7 +19,7 @@ func main() {
 	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "grim-agent:", err)
-		os.Exit(1)
+		os.Exit(exitCode(err))
 	}
 }
 
