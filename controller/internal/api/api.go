@@ -19,6 +19,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/grim-reaper/grim/controller/internal/downloads"
 	"github.com/grim-reaper/grim/controller/internal/store"
 )
 
@@ -83,6 +84,9 @@ type Deps struct {
 	// AgentOfflineAfter is how long after its last heartbeat an agent that
 	// the store calls online is shown offline.
 	AgentOfflineAfter time.Duration
+	// Downloads is the /downloads/ tree: agent packages and the install
+	// script. Nil serves an empty tree.
+	Downloads *downloads.Site
 }
 
 // API is the controller's HTTP API.
@@ -100,6 +104,7 @@ type API struct {
 	now     func() time.Time
 	web     http.Handler
 	storage func(ctx context.Context) (used, total uint64, err error)
+	dl      *downloads.Site
 
 	offlineAfter time.Duration
 	spec         []byte
@@ -124,6 +129,7 @@ func New(d Deps) *API {
 		web:          d.Web,
 		storage:      d.Storage,
 		offlineAfter: d.AgentOfflineAfter,
+		dl:           d.Downloads,
 	}
 	a.applyDefaults()
 	a.metrics = newHTTPMetrics(a.reg)
@@ -145,6 +151,9 @@ func (a *API) applyDefaults() {
 	}
 	if a.maxBody <= 0 {
 		a.maxBody = DefaultMaxBodyBytes
+	}
+	if a.dl == nil {
+		a.dl = &downloads.Site{}
 	}
 	if a.offlineAfter <= 0 {
 		a.offlineAfter = DefaultAgentOfflineAfter
@@ -177,6 +186,9 @@ func (a *API) routes() *gin.Engine {
 	e.GET("/healthz", a.healthz)
 	e.GET("/metrics", a.metricsHandler())
 	e.GET("/api/openapi.yaml", a.validateRequest, a.openAPI)
+	e.GET("/downloads/", a.listDownloads)
+	e.GET("/downloads/:file", a.getDownload)
+	e.HEAD("/downloads/:file", a.getDownload)
 
 	// Authentication comes before validation: a caller without a valid key
 	// learns nothing about the shape of requests.
