@@ -49,7 +49,7 @@ func newRunCmd() *cobra.Command {
 	f.StringVar(&o.name, "name", "", "agent name (default: the host name)")
 	f.StringVar(&o.transport, "transport", "auto", "auto, quic or tcp")
 	f.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
-	f.StringVar(&o.logFormat, "log-format", "text", "text or json")
+	f.StringVar(&o.logFormat, "log-format", "text", "text, json or journal (systemd)")
 	return cmd
 }
 

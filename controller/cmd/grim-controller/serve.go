@@ -62,7 +62,7 @@ func newServeCmd() *cobra.Command {
 		"HOST:PORT agents reach the agent endpoint at (default: --agent-addr, or the "+
 			"request's host with its port)")
 	f.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
-	f.StringVar(&o.logFormat, "log-format", "text", "text or json")
+	f.StringVar(&o.logFormat, "log-format", "text", "text, json or journal (systemd)")
 	return cmd
 }
 
