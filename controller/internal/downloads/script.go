@@ -7,8 +7,8 @@ import (
 
 // Script returns install.sh for hosts that reach the controller's API at baseURL. It
 // installs the agent package that fits the host (dpkg or rpm, amd64 or arm64) from the
-// controller, enrols it with the --controller and --token it is given, and starts the
-// service when systemd runs. It holds no secret.
+// controller, enrols it with the --controller and --token it is given unless it is
+// enrolled already, and starts the service when systemd runs. It holds no secret.
 func (s *Site) Script(baseURL string) []byte {
 	var b bytes.Buffer
 	// The template is fixed and its only value is a quoted word; it cannot fail.
@@ -57,9 +57,14 @@ else
   echo "install.sh: neither dpkg nor rpm found" >&2; exit 1
 fi
 
-set -- --controller "$controller" --token "$token"
-if [ -n "$name" ]; then set -- "$@" --name "$name"; fi
-grim-agent enroll "$@"
+# A host that is enrolled already keeps its identity: the line then only upgrades.
+if [ -e /var/lib/grim-agent/agent.json ]; then
+  echo "install.sh: enrolled already; the package is upgraded and the token left unused"
+else
+  set -- --controller "$controller" --token "$token"
+  if [ -n "$name" ]; then set -- "$@" --name "$name"; fi
+  grim-agent enroll "$@"
+fi
 if [ -d /run/systemd/system ]; then
   systemctl enable grim-agent.service
   systemctl restart grim-agent.service
