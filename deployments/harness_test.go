@@ -34,11 +34,21 @@ type build struct {
 	downloads string // ctlRoot's usr/share/grim/downloads
 }
 
+// The releases are built once per test binary, into buildDir, which TestMain removes.
 var (
 	buildsOnce sync.Once
+	buildDir   string
 	builds     map[string]*build
 	buildsErr  error
 )
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if buildDir != "" {
+		_ = os.RemoveAll(buildDir)
+	}
+	os.Exit(code)
+}
 
 // requirePackageTests skips unless the package tests were asked for and can run here.
 func requirePackageTests(t *testing.T, tools ...string) {
@@ -72,7 +82,7 @@ func buildAll() (map[string]*build, error) {
 	if err != nil {
 		return nil, err
 	}
-	// The directory outlives single tests; the process's end is the only owner.
+	buildDir = dir
 	out := map[string]*build{}
 	for _, v := range []string{oldVersion, newVersion} {
 		b, err := buildRelease(filepath.Join(dir, v), v)
