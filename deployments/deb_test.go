@@ -62,11 +62,12 @@ func TestDebLifecycle(t *testing.T) {
 	c.backup(t, src)
 
 	// Then the agent: the new package keeps its identity and settings.
-	idBefore, cfgBefore := digest(t, filepath.Join(agentState, "agent.json")), readFile(t, agentConfig)
+	idFile := filepath.Join(agentState, "agent.json")
+	idBefore, cfgBefore := digest(t, idFile), readFile(t, agentConfig)
 	agent.stop()
 	run(t, "dpkg", "-i", newRel.agentDeb)
 	checkInstalled(t, newVersion)
-	assert.Equal(t, idBefore, digest(t, filepath.Join(agentState, "agent.json")))
+	assert.Equal(t, idBefore, digest(t, idFile))
 	assert.Equal(t, cfgBefore, readFile(t, agentConfig))
 	agent = startInstalledAgent(t)
 	a = c.agentSeen(t, newVersion)
@@ -107,7 +108,8 @@ func purge(t *testing.T) {
 
 func checkAgentDeb(t *testing.T, deb string) {
 	contents := run(t, "dpkg-deb", "-c", deb)
-	for _, p := range []string{"./usr/bin/grim-agent", "./usr/lib/systemd/system/grim-agent.service",
+	for _, p := range []string{"./usr/bin/grim-agent",
+		"./usr/lib/systemd/system/grim-agent.service",
 		"./usr/share/grim/agent.yaml", "./usr/lib/sysusers.d/grim-agent.conf"} {
 		assert.Contains(t, contents, " "+p+"\n")
 	}

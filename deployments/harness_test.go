@@ -108,7 +108,8 @@ func buildRelease(dir, version string) (*build, error) {
 		ctlRoot: filepath.Join(dir, "controller-root"),
 	}
 	b.downloads = filepath.Join(b.ctlRoot, "usr/share/grim/downloads")
-	if out, err := exec.Command("dpkg-deb", "-x", b.ctlDeb, b.ctlRoot).CombinedOutput(); err != nil {
+	out, err := exec.Command("dpkg-deb", "-x", b.ctlDeb, b.ctlRoot).CombinedOutput()
+	if err != nil {
 		return nil, fmt.Errorf("unpack controller: %w\n%s", err, out)
 	}
 	return b, nil

@@ -138,10 +138,11 @@ trap finish EXIT
 test -f /etc/grim/agent.yaml
 systemctl is-enabled grim-agent.service
 
-systemd-run --unit=grim-test-controller --setenv=GRIM_BOOTSTRAP_API_KEY=grim_test_bootstrap_key_0123456789 \
+key=grim_test_bootstrap_key_0123456789
+systemd-run --unit=grim-test-controller --setenv=GRIM_BOOTSTRAP_API_KEY=$key \
   "$ctl/grim-controller" serve --config= --data-dir /var/lib/grim-test-controller \
   --http-addr 127.0.0.1:8080 --agent-addr 127.0.0.1:8443 --heartbeat 1s
-export GRIM_URL=http://127.0.0.1:8080 GRIM_API_KEY=grim_test_bootstrap_key_0123456789
+export GRIM_URL=http://127.0.0.1:8080 GRIM_API_KEY=$key
 i=0
 until curl -fsS "$GRIM_URL/healthz" >/dev/null 2>&1; do
   i=$((i+1)); [ "$i" -lt 150 ] || exit 1; sleep 0.2
@@ -150,7 +151,8 @@ set +x
 token=$("$ctl/grim" agents token)
 printf '%s\n' "$token" >"$out/token"
 install -d -m 0755 /etc/default
-printf 'GRIM_AGENT_CONTROLLER=127.0.0.1:8443\nGRIM_AGENT_TOKEN=%s\n' "$token" >/etc/default/grim-agent
+printf 'GRIM_AGENT_CONTROLLER=127.0.0.1:8443\nGRIM_AGENT_TOKEN=%s\n' "$token" \
+  >/etc/default/grim-agent
 set -x
 chmod 0600 /etc/default/grim-agent
 systemctl start grim-agent.service
