@@ -42,6 +42,7 @@ func TestDebLifecycle(t *testing.T) {
 
 	t.Run("agent package contents", func(t *testing.T) { checkAgentDeb(t, oldRel.agentDeb) })
 	t.Run("controller package contents", func(t *testing.T) { checkControllerDeb(t, oldRel) })
+	t.Run("agent rpm contents", func(t *testing.T) { checkAgentRPM(t, oldRel.agentRPM) })
 
 	c := startController(t, oldRel)
 	installWithCommand(t, c)
@@ -129,6 +130,24 @@ func checkAgentDeb(t *testing.T, deb string) {
 		assert.Contains(t, body, "systemd_running", script)
 	}
 	assert.Contains(t, readFile(t, filepath.Join(dir, "postrm")), "purge) purge_state")
+}
+
+// checkAgentRPM reads the rpm with rpm itself where it is installed; nothing here installs
+// it, since this machine is not rpm-based.
+func checkAgentRPM(t *testing.T, rpm string) {
+	if _, err := exec.LookPath("rpm"); err != nil {
+		t.Skip("rpm is not installed: apt-get install rpm")
+	}
+	files := run(t, "rpm", "-qpl", rpm)
+	for _, p := range []string{"/usr/bin/grim-agent", "/usr/lib/systemd/system/grim-agent.service",
+		"/usr/share/grim/agent.yaml", "/usr/lib/sysusers.d/grim-agent.conf"} {
+		assert.Contains(t, files, p+"\n")
+	}
+	scripts := run(t, "rpm", "-qp", "--scripts", rpm)
+	for _, s := range []string{"postinstall scriptlet", "preuninstall scriptlet",
+		"postuninstall scriptlet", "remove|0) stop_unit; disable_unit", "2) old=upgrade"} {
+		assert.Contains(t, scripts, s)
+	}
 }
 
 func checkControllerDeb(t *testing.T, rel *build) {

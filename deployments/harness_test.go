@@ -29,6 +29,7 @@ const (
 type build struct {
 	version   string
 	agentDeb  string
+	agentRPM  string
 	ctlDeb    string
 	ctlRoot   string // the controller .deb extracted: usr/bin/grim-controller, usr/bin/grim...
 	downloads string // ctlRoot's usr/share/grim/downloads
@@ -97,7 +98,7 @@ func buildAll() (map[string]*build, error) {
 func buildRelease(dir, version string) (*build, error) {
 	cmd := exec.Command("../scripts/packages.sh")
 	cmd.Env = append(os.Environ(), "VERSION="+version, "COMMIT=test"+version,
-		"PACKAGE_ARCHES="+runtime.GOARCH, "PACKAGE_FORMATS=deb", "DIST="+dir)
+		"PACKAGE_ARCHES="+runtime.GOARCH, "PACKAGE_FORMATS=deb rpm", "DIST="+dir)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("packages.sh: %w\n%s", err, out)
 	}
@@ -107,6 +108,11 @@ func buildRelease(dir, version string) (*build, error) {
 			runtime.GOARCH)),
 		ctlRoot: filepath.Join(dir, "controller-root"),
 	}
+	rpms, _ := filepath.Glob(filepath.Join(dir, "grim-agent-"+version+"-1.*.rpm"))
+	if len(rpms) != 1 {
+		return nil, fmt.Errorf("want one agent rpm, got %v", rpms)
+	}
+	b.agentRPM = rpms[0]
 	b.downloads = filepath.Join(b.ctlRoot, "usr/share/grim/downloads")
 	out, err := exec.Command("dpkg-deb", "-x", b.ctlDeb, b.ctlRoot).CombinedOutput()
 	if err != nil {

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the package tests need when they are missing:
 # systemd-nspawn (systemd-container), systemd-analyze (systemd), setpriv (util-linux),
-# curl, and dpkg itself. Called by .ci/run; needs root and apt.
+# curl, dpkg itself and rpm (to read the .rpm packages). Called by .ci/run; needs root and
+# apt.
 set -euo pipefail
 
 need=()
 for pair in systemd-nspawn:systemd-container systemd-analyze:systemd setpriv:util-linux \
-  curl:curl dpkg-deb:dpkg; do
+  curl:curl dpkg-deb:dpkg rpm:rpm; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair##*:}")
 done
 if [ ${#need[@]} -eq 0 ]; then
