@@ -3,8 +3,11 @@
 "use strict";
 let apiKey = "";
 
-async function api(path) {
-  const res = await fetch(path, { headers: { Authorization: "Bearer " + apiKey } });
+async function api(path, method = "GET", payload = undefined) {
+  const headers = { Authorization: "Bearer " + apiKey };
+  if (payload !== undefined) headers["Content-Type"] = "application/json";
+  const res = await fetch(path, { method, headers,
+    body: payload === undefined ? undefined : JSON.stringify(payload) });
   const body = await res.json();
   if (!res.ok) throw new Error(body.error ? body.error.message : res.statusText);
   return body;
@@ -34,7 +37,9 @@ async function refresh() {
     for (const a of list.agents) {
       const tr = document.createElement("tr");
       cell(tr, a.name); cell(tr, a.status, a.status); cell(tr, a.transport || "-");
-      cell(tr, a.version || "-"); cell(tr, a.last_seen || "never");
+      cell(tr, (a.version || "-") + (a.outdated ? " (outdated)" : ""),
+        a.outdated ? "outdated" : "");
+      cell(tr, a.last_seen || "never");
       cell(tr, a.rtt_ms != null ? a.rtt_ms.toFixed(1) + " ms" : "-");
       tbody.appendChild(tr);
     }
@@ -46,6 +51,24 @@ async function refresh() {
     p.textContent = e.message; p.hidden = false;
   }
 }
+
+// addHost makes a one-time join token and shows the line that installs the agent from
+// this controller and enrols it. The line holds the token; it is shown, never stored.
+async function addHost() {
+  const out = document.getElementById("install");
+  try {
+    const t = await api("/api/agents/tokens", "POST", {});
+    out.textContent = t.install_command;
+    document.getElementById("install-note").textContent =
+      "Run this as root on the new host. It works once, until " + t.expires_at + ".";
+    document.getElementById("add-host-result").hidden = false;
+  } catch (e) {
+    const p = document.getElementById("error");
+    p.textContent = e.message; p.hidden = false;
+  }
+}
+
+document.getElementById("add-host").addEventListener("click", addHost);
 
 document.getElementById("signin").addEventListener("submit", (ev) => {
   ev.preventDefault();
