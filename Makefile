@@ -11,7 +11,7 @@ LDFLAGS := -s -w \
 # deadline exceeded" when a loaded machine answers late, and counts repeat the same work.
 FUZZTIME ?= 60000x
 
-.PHONY: help build run test test-unit test-postgres fuzz vet clean bench
+.PHONY: help build run test test-unit test-postgres test-packages packages fuzz vet clean bench
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -29,7 +29,7 @@ vet: ## go vet and gofmt
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
 	$(GO) vet ./...
 
-test: vet build test-unit test-postgres fuzz ## every test: SQLite, PostgreSQL, fuzzing
+test: vet build test-unit test-postgres test-packages fuzz ## every test: SQLite, PostgreSQL, packages, fuzzing
 
 test-unit: ## the whole suite on the embedded SQLite store
 	GRIM_BIN_DIR=$(CURDIR)/bin $(GO) test -race -count=1 -timeout 20m ./...
@@ -37,6 +37,14 @@ test-unit: ## the whole suite on the embedded SQLite store
 test-postgres: ## the suites that touch the state store again, on a fresh PostgreSQL database each
 	GRIM_BIN_DIR=$(CURDIR)/bin GRIM_TEST_DB=postgres $(GO) test -race -count=1 -timeout 20m \
 		./controller/... ./e2e/...
+
+packages: ## .deb and .rpm of agent and controller, amd64 and arm64, into dist/
+	VERSION=$(VERSION) COMMIT=$(COMMIT) GO=$(GO) scripts/packages.sh
+
+# Installs, upgrades and purges the agent's .deb on this machine (as root) and boots it
+# under systemd in a throwaway container; each test skips with its reason where it cannot.
+test-packages: ## the package tests: dpkg install, enrol, back up, upgrade, purge; systemd-nspawn
+	GRIM_PACKAGE_TESTS=1 $(GO) test -count=1 -v -timeout 15m ./deployments/
 
 # Every decoder of outside input has a fuzz target: package and target name.
 FUZZ_TARGETS := ./protocol:FuzzDecode ./protocol/jointoken:FuzzParse \

@@ -200,7 +200,7 @@ func startController(t *testing.T, o controllerOptions) *controller {
 // run starts (or restarts) the process on the same data, database and ports.
 func (c *controller) run(t *testing.T, env []string) {
 	t.Helper()
-	args := []string{"serve", "--data-dir", c.dataDir, "--http-addr", c.httpAddr,
+	args := []string{"serve", "--config=", "--data-dir", c.dataDir, "--http-addr", c.httpAddr,
 		"--agent-addr", c.agentAddr, "--heartbeat", "1s", "--log-format", "json",
 		"--log-level", "debug"}
 	if c.dbURL != "" {
@@ -301,7 +301,7 @@ func startAgent(t *testing.T, c *controller, name, token, transport string) *age
 
 func (a *agent) run(t *testing.T, c *controller, token, transport string) {
 	t.Helper()
-	args := []string{"run", "--controller", c.agentAddr, "--state-dir", a.stateDir,
+	args := []string{"run", "--config=", "--controller", c.agentAddr, "--state-dir", a.stateDir,
 		"--name", a.name, "--log-format", "json", "--log-level", "debug"}
 	if token != "" {
 		args = append(args, "--token", token)

@@ -28,6 +28,12 @@
 // version changes when messages change meaning; an agent announces the range it speaks in
 // Hello and the controller picks one with Negotiate and answers in HelloAck.
 //
+// Compatibility: a fleet is upgraded a host at a time, controller first, so a controller
+// and its agents are often a minor release apart. Each release therefore keeps speaking
+// the protocol version of the release before it: when a release raises ProtocolMax, it
+// keeps ProtocolMin at the previous ProtocolMax, and only the release after that may drop
+// it. Agents send their release in Hello; the controller lists older ones as outdated.
+//
 // History:
 //   - protocol 1, wire 1 (2026): hello, enrolment, heartbeats, jobs, errors.
 //

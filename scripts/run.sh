@@ -17,7 +17,8 @@ stop() {
 }
 trap stop INT TERM EXIT
 
-bin/grim-controller serve --data-dir "$data" --http-addr "$http" --agent-addr "$agent_addr" &
+# --config= keeps the settings of an installed package (/etc/grim) out of this local run.
+bin/grim-controller serve --config= --data-dir "$data" --http-addr "$http" --agent-addr "$agent_addr" &
 pids+=($!)
 
 for _ in $(seq 1 100); do
@@ -32,7 +33,7 @@ if [ ! -f "$agent_state/agent.json" ]; then
   token=$(bin/grim agents token --ttl 600 2>/dev/null)
   token_args=(--token "$token")
 fi
-bin/grim-agent run --controller "$agent_addr" --state-dir "$agent_state" --name local \
+bin/grim-agent run --config= --controller "$agent_addr" --state-dir "$agent_state" --name local \
   "${token_args[@]}" &
 pids+=($!)
 

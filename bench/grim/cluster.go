@@ -65,7 +65,7 @@ func Start(ctx context.Context, bin, workDir, transport string) (*Cluster, error
 func (c *Cluster) startController(ctx context.Context, workDir string) error {
 	var err error
 	c.ctrl, err = proc.StartDaemon("grim-controller", filepath.Join(workDir, "controller.log"),
-		nil, filepath.Join(c.bin, "grim-controller"), "serve", "--data-dir", c.dataDir,
+		nil, filepath.Join(c.bin, "grim-controller"), "serve", "--config=", "--data-dir", c.dataDir,
 		"--http-addr", c.httpAddr, "--agent-addr", c.agentAddr, "--log-level", "warn")
 	if err != nil {
 		return err
@@ -89,7 +89,7 @@ func (c *Cluster) startAgent(ctx context.Context, workDir string) error {
 	}
 	token := strings.TrimSpace(string(out.Stdout))
 	c.agent, err = proc.StartDaemon("grim-agent", filepath.Join(workDir, "agent.log"), nil,
-		filepath.Join(c.bin, "grim-agent"), "run", "--controller", c.agentAddr,
+		filepath.Join(c.bin, "grim-agent"), "run", "--config=", "--controller", c.agentAddr,
 		"--state-dir", filepath.Join(workDir, "agent"), "--name", agentName, "--token", token,
 		"--log-level", "warn", "--transport", c.transport)
 	if err != nil {

@@ -9,7 +9,8 @@ import (
 )
 
 // New returns a logger writing to w at the named level ("debug", "info", "warn", "error")
-// in the named format ("text" or "json").
+// in the named format: "text", "json", or "journal" (text with syslog priorities and no
+// time, for services whose output systemd's journal takes).
 func New(w io.Writer, level, format string) (*slog.Logger, error) {
 	var lv slog.Level
 	if err := lv.UnmarshalText([]byte(level)); err != nil {
@@ -21,7 +22,9 @@ func New(w io.Writer, level, format string) (*slog.Logger, error) {
 		return slog.New(slog.NewTextHandler(w, opts)), nil
 	case "json":
 		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	case "journal":
+		return slog.New(newJournalHandler(w, opts)), nil
 	default:
-		return nil, fmt.Errorf("log format %q: want text or json", format)
+		return nil, fmt.Errorf("log format %q: want text, json or journal", format)
 	}
 }

@@ -34,11 +34,17 @@ async function renew() {
   token = body.access_token; refreshToken = body.refresh_token;
 }
 
-async function api(path) {
-  let res = await fetch(path, { headers: { Authorization: "Bearer " + token } });
+async function api(path, method = "GET", payload = undefined) {
+  const send = () => {
+    const headers = { Authorization: "Bearer " + token };
+    if (payload !== undefined) headers["Content-Type"] = "application/json";
+    return fetch(path, { method, headers,
+      body: payload === undefined ? undefined : JSON.stringify(payload) });
+  };
+  let res = await send();
   if (res.status === 401 && refreshToken) {
     await renew();
-    res = await fetch(path, { headers: { Authorization: "Bearer " + token } });
+    res = await send();
   }
   return readReply(res);
 }
@@ -79,6 +85,24 @@ async function refresh() {
     p.textContent = e.message; p.hidden = false;
   }
 }
+
+// addHost makes a one-time join token and shows the line that installs the agent from
+// this controller and enrols it. The line holds the token; it is shown, never stored.
+async function addHost() {
+  const out = document.getElementById("install");
+  try {
+    const t = await api("/api/agents/tokens", "POST", {});
+    out.textContent = t.install_command;
+    document.getElementById("install-note").textContent =
+      "Run this as root on the new host. It works once, until " + t.expires_at + ".";
+    document.getElementById("add-host-result").hidden = false;
+  } catch (e) {
+    const p = document.getElementById("error");
+    p.textContent = e.message; p.hidden = false;
+  }
+}
+
+document.getElementById("add-host").addEventListener("click", addHost);
 
 document.getElementById("signin").addEventListener("submit", async (ev) => {
   ev.preventDefault();

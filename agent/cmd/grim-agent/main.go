@@ -26,7 +26,7 @@ func main() {
 	stopProfile()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "grim-agent:", err)
-		os.Exit(1)
+		os.Exit(exitCode(err))
 	}
 }
 

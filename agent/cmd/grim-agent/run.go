@@ -13,6 +13,7 @@ import (
 	"github.com/grim-reaper/grim/agent/internal/identity"
 	"github.com/grim-reaper/grim/agent/internal/jobs"
 	"github.com/grim-reaper/grim/agent/internal/link"
+	"github.com/grim-reaper/grim/internal/config"
 	"github.com/grim-reaper/grim/internal/logging"
 	"github.com/grim-reaper/grim/protocol/transport"
 )
@@ -34,16 +35,22 @@ func newRunCmd() *cobra.Command {
 		Use:   "run",
 		Short: "Enrol if needed, then stay connected to the controller and do its jobs",
 		Args:  cobra.NoArgs,
-		RunE:  func(cmd *cobra.Command, _ []string) error { return o.run(cmd.Context()) },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := loadSettings(cmd); err != nil {
+				return err
+			}
+			return o.run(cmd.Context())
+		},
 	}
 	f := cmd.Flags()
+	config.AddFlag(f, defaultConfigFile)
 	f.StringVar(&o.controller, "controller", "", "controller agent endpoint, HOST:PORT")
 	f.StringVar(&o.token, "token", "", "one-time join token (first start only)")
-	f.StringVar(&o.stateDir, "state-dir", "/var/lib/grim-agent", "where the agent keeps its identity")
+	f.StringVar(&o.stateDir, "state-dir", defaultStateDir, "where the agent keeps its identity")
 	f.StringVar(&o.name, "name", "", "agent name (default: the host name)")
 	f.StringVar(&o.transport, "transport", "auto", "auto, quic or tcp")
 	f.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
-	f.StringVar(&o.logFormat, "log-format", "text", "text or json")
+	f.StringVar(&o.logFormat, "log-format", "text", "text, json or journal (systemd)")
 	return cmd
 }
 
@@ -87,7 +94,8 @@ func loadOrEnroll(ctx context.Context, o *runOptions, mode transport.Mode, host 
 		return nil, err
 	}
 	if o.token == "" || o.controller == "" {
-		return nil, fmt.Errorf("not enrolled yet: give --controller and --token")
+		return nil, &exitError{code: exitNotEnrolled, err: fmt.Errorf(
+			"not enrolled yet: run `grim-agent enroll`, or give --controller and --token")}
 	}
 	name := o.name
 	if name == "" {

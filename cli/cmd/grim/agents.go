@@ -13,6 +13,7 @@ type agent struct {
 	Name      string   `json:"name"`
 	Hostname  string   `json:"hostname"`
 	Version   string   `json:"version"`
+	Outdated  bool     `json:"outdated"`
 	Status    string   `json:"status"`
 	Transport string   `json:"transport"`
 	LastSeen  *string  `json:"last_seen"`
@@ -49,8 +50,12 @@ func newAgentsListCmd(g *globalOptions) *cobra.Command {
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "ID\tNAME\tSTATUS\tTRANSPORT\tVERSION\tLAST SEEN")
 			for _, a := range reply.Agents {
+				version := a.Version
+				if a.Outdated {
+					version += " (outdated)"
+				}
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", a.ID, a.Name, a.Status,
-					a.Transport, a.Version, orDash(a.LastSeen))
+					a.Transport, version, orDash(a.LastSeen))
 			}
 			return tw.Flush()
 		},
@@ -59,6 +64,7 @@ func newAgentsListCmd(g *globalOptions) *cobra.Command {
 
 func newAgentsTokenCmd(g *globalOptions) *cobra.Command {
 	var ttl int
+	var install bool
 	cmd := &cobra.Command{
 		Use:   "token",
 		Short: "Create a one-time join token for a new agent",
@@ -69,8 +75,9 @@ func newAgentsTokenCmd(g *globalOptions) *cobra.Command {
 				return err
 			}
 			var reply struct {
-				Token     string `json:"token"`
-				ExpiresAt string `json:"expires_at"`
+				Token          string `json:"token"`
+				ExpiresAt      string `json:"expires_at"`
+				InstallCommand string `json:"install_command"`
 			}
 			body := map[string]any{"ttl_seconds": ttl}
 			if err := c.Do(cmd.Context(), "POST", "/api/agents/tokens", body, &reply); err != nil {
@@ -79,12 +86,18 @@ func newAgentsTokenCmd(g *globalOptions) *cobra.Command {
 			if g.json {
 				return printJSON(cmd.OutOrStdout(), reply)
 			}
-			fmt.Fprintln(cmd.OutOrStdout(), reply.Token)
+			if install {
+				fmt.Fprintln(cmd.OutOrStdout(), reply.InstallCommand)
+			} else {
+				fmt.Fprintln(cmd.OutOrStdout(), reply.Token)
+			}
 			fmt.Fprintf(cmd.ErrOrStderr(), "expires at %s; usable once\n", reply.ExpiresAt)
 			return nil
 		},
 	}
 	cmd.Flags().IntVar(&ttl, "ttl", 3600, "seconds the token stays valid")
+	cmd.Flags().BoolVar(&install, "install", false,
+		"print the one-line command that installs and enrols the agent on a host instead")
 	return cmd
 }
 

@@ -7,7 +7,15 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/grim-reaper/grim/controller/internal/server"
+	"github.com/grim-reaper/grim/internal/config"
 	"github.com/grim-reaper/grim/internal/logging"
+)
+
+// Where the controller's settings come from besides its flags: the file, then variables
+// named GRIM_CONTROLLER_<FLAG> (GRIM_CONTROLLER_DATA_DIR for --data-dir).
+const (
+	defaultConfigFile = "/etc/grim/controller.yaml"
+	envPrefix         = "GRIM_CONTROLLER_"
 )
 
 // serveOptions are the flags of `grim-controller serve`.
@@ -23,9 +31,15 @@ func newServeCmd() *cobra.Command {
 		Use:   "serve",
 		Short: "Run the controller until SIGTERM or SIGINT, then drain and exit 0",
 		Args:  cobra.NoArgs,
-		RunE:  func(cmd *cobra.Command, _ []string) error { return o.run(cmd.Context()) },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := config.Load(cmd.Flags(), envPrefix, os.Getenv); err != nil {
+				return err
+			}
+			return o.run(cmd.Context())
+		},
 	}
 	f := cmd.Flags()
+	config.AddFlag(f, defaultConfigFile)
 	c := &o.cfg
 	f.StringVar(&c.DataDir, "data-dir", c.DataDir, "state directory (SQLite file, CA, local storage)")
 	f.StringVar(&c.HTTPAddr, "http-addr", c.HTTPAddr, "REST API and dashboard address")
@@ -40,8 +54,15 @@ func newServeCmd() *cobra.Command {
 	f.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "drain limit on SIGTERM")
 	f.DurationVar(&c.JobQueueTimeout, "job-queue-timeout", c.JobQueueTimeout,
 		"fail a job whose agent stays offline this long")
+	f.StringVar(&c.DownloadsDir, "downloads-dir", c.DownloadsDir,
+		"agent packages served at /downloads/ (default: the packaged ones, when installed)")
+	f.StringVar(&c.PublicURL, "public-url", "",
+		"URL hosts reach the API at, for install commands (default: from each request)")
+	f.StringVar(&c.PublicAgentAddr, "public-agent-addr", "",
+		"HOST:PORT agents reach the agent endpoint at (default: --agent-addr, or the "+
+			"request's host with its port)")
 	f.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
-	f.StringVar(&o.logFormat, "log-format", "text", "text or json")
+	f.StringVar(&o.logFormat, "log-format", "text", "text, json or journal (systemd)")
 	return cmd
 }
 

@@ -7,6 +7,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/grim-reaper/grim/controller/internal/store"
+	"github.com/grim-reaper/grim/internal/buildinfo"
 	"github.com/grim-reaper/grim/protocol"
 )
 
@@ -26,6 +27,7 @@ type agentView struct {
 	Name      string   `json:"name"`
 	Hostname  string   `json:"hostname"`
 	Version   string   `json:"version"`
+	Outdated  bool     `json:"outdated"`
 	OS        string   `json:"os"`
 	Arch      string   `json:"arch"`
 	Status    string   `json:"status"`
@@ -51,6 +53,7 @@ func (a *API) viewAgent(ag *store.Agent) agentView {
 		Name:         ag.Name,
 		Hostname:     ag.Hostname,
 		Version:      ag.Version,
+		Outdated:     buildinfo.Older(ag.Version, a.version),
 		OS:           ag.OS,
 		Arch:         ag.Arch,
 		Status:       a.agentStatus(ag),

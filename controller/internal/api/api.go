@@ -23,6 +23,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/grim-reaper/grim/controller/internal/downloads"
 	"github.com/grim-reaper/grim/controller/internal/ratelimit"
 	"github.com/grim-reaper/grim/controller/internal/store"
 )
@@ -99,6 +100,9 @@ type Deps struct {
 	// sign-ins and OAuth; zero means the defaults.
 	AccessTokenTTL  time.Duration
 	RefreshTokenTTL time.Duration
+	// Downloads is the /downloads/ tree: agent packages and the install
+	// script. Nil serves an empty tree.
+	Downloads *downloads.Site
 }
 
 // API is the controller's HTTP API.
@@ -117,6 +121,7 @@ type API struct {
 	web     http.Handler
 	storage func(ctx context.Context) (used, total uint64, err error)
 	secrets Secrets
+	dl      *downloads.Site
 
 	offlineAfter time.Duration
 	limiter      *ratelimit.Limiter
@@ -150,6 +155,7 @@ func New(d Deps) *API {
 		accessTTL:    d.AccessTokenTTL,
 		refreshTTL:   d.RefreshTokenTTL,
 		secrets:      d.Secrets,
+		dl:           d.Downloads,
 	}
 	a.applyDefaults()
 	a.limiter = ratelimit.New(ratelimit.Config{Counter: d.Store.RateCounters(), Plans: d.Plans,
@@ -174,6 +180,9 @@ func (a *API) applyDefaults() {
 	}
 	if a.maxBody <= 0 {
 		a.maxBody = DefaultMaxBodyBytes
+	}
+	if a.dl == nil {
+		a.dl = &downloads.Site{}
 	}
 	if a.offlineAfter <= 0 {
 		a.offlineAfter = DefaultAgentOfflineAfter
@@ -212,6 +221,9 @@ func (a *API) routes() *gin.Engine {
 	e.GET("/healthz", a.healthz)
 	e.GET("/metrics", a.metricsHandler())
 	e.GET("/api/openapi.yaml", a.validateRequest, a.openAPI)
+	e.GET("/downloads/", a.listDownloads)
+	e.GET("/downloads/:file", a.getDownload)
+	e.HEAD("/downloads/:file", a.getDownload)
 
 	// Sign-in and the OAuth endpoints authenticate in their own ways. The
 	// token endpoints take forms, which their handlers check.

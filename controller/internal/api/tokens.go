@@ -51,5 +51,6 @@ func (a *API) createJoinToken(c *gin.Context) {
 		"account_id", acct.ID, "expires_at", timestamp(expires))
 	c.JSON(http.StatusCreated, gin.H{
 		"success": true, "token": token, "expires_at": timestamp(expires),
+		"install_command": a.dl.InstallCommand(c.Request, token),
 	})
 }

@@ -34,7 +34,15 @@ type Config struct {
 	MasterKey string
 	// JobQueueTimeout fails a backup or restore whose agent does not come online to take it.
 	JobQueueTimeout time.Duration
+	// DownloadsDir holds the agent packages served at /downloads/; missing serves none.
+	DownloadsDir string
+	// PublicURL and PublicAgentAddr are the API's URL and the agent endpoint as hosts
+	// reach them, for install commands; empty means derived from each request.
+	PublicURL, PublicAgentAddr string
 }
+
+// DefaultDownloadsDir is where the controller's package puts the agent packages.
+const DefaultDownloadsDir = "/usr/share/grim/downloads"
 
 // DefaultConfig returns the defaults the contract names.
 func DefaultConfig() Config {
@@ -46,6 +54,7 @@ func DefaultConfig() Config {
 		Heartbeat:       10 * time.Second,
 		ShutdownTimeout: 30 * time.Second,
 		JobQueueTimeout: time.Hour,
+		DownloadsDir:    DefaultDownloadsDir,
 	}
 }
 
@@ -74,6 +83,17 @@ func (c Config) Validate() error {
 	}
 	if _, _, err := c.transports(); err != nil {
 		return err
+	}
+	if c.PublicURL != "" {
+		u, err := url.Parse(c.PublicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return errors.New("--public-url must be an http:// or https:// URL")
+		}
+	}
+	if c.PublicAgentAddr != "" {
+		if _, _, err := net.SplitHostPort(c.PublicAgentAddr); err != nil {
+			return fmt.Errorf("--public-agent-addr %q: %w", c.PublicAgentAddr, err)
+		}
 	}
 	if c.Heartbeat < 100*time.Millisecond {
 		return errors.New("--heartbeat must be at least 100ms")

@@ -16,6 +16,7 @@ import (
 
 	"github.com/grim-reaper/grim/controller/internal/agenthub"
 	"github.com/grim-reaper/grim/controller/internal/api"
+	"github.com/grim-reaper/grim/controller/internal/downloads"
 	"github.com/grim-reaper/grim/controller/internal/jobs"
 	"github.com/grim-reaper/grim/controller/internal/keyring"
 	"github.com/grim-reaper/grim/controller/internal/pki"
@@ -113,7 +114,9 @@ func (s *Server) init(ctx context.Context) error {
 		Jobs: s.runner, Secrets: keys,
 		Registry: reg, StartedAt: time.Now(), Web: web.Handler(),
 		AgentOfflineAfter: 3 * s.cfg.Heartbeat,
-		Storage:           sto.Usage,
+		Downloads: &downloads.Site{Dir: s.cfg.DownloadsDir, PublicURL: s.cfg.PublicURL,
+			AgentAddr: s.cfg.AgentAddr, PublicAgentAddr: s.cfg.PublicAgentAddr},
+		Storage: sto.Usage,
 		Health: []api.HealthCheck{
 			{Name: "database", Check: s.store.Ping},
 			{Name: "storage", Check: storageWritable(s.cfg.storageDir())},
