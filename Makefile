@@ -41,7 +41,8 @@ test-postgres: ## the suites that touch the state store again, on a fresh Postgr
 # Every decoder of outside input has a fuzz target: package and target name.
 FUZZ_TARGETS := ./protocol:FuzzDecode ./protocol/jointoken:FuzzParse \
 	./protocol/blob:FuzzOpen ./protocol/tree:FuzzUnmarshal ./agent/internal/cache:FuzzDecode \
-	./controller/internal/auth:FuzzParse ./controller/internal/repo:FuzzDecodeTrailer
+	./controller/internal/auth:FuzzParse ./controller/internal/repo:FuzzDecodeTrailer \
+	./pkg/scythe:FuzzParse
 
 fuzz: ## run each fuzz target for FUZZTIME
 	@set -e; for t in $(FUZZ_TARGETS); do \
