@@ -1,0 +1,2 @@
+-- Migration 6 is reserved for work on another branch. This file holds no statements and
+-- only keeps the numbers without gaps until that branch's 0006 is merged: delete it then.

@@ -1,0 +1,51 @@
+-- Migration 7: the Scythe license service.
+--
+-- license_signing_keys holds each account's Ed25519 signing keys. The private key is kept
+-- only wrapped by the controller's master key (see the keyring package); the newest key of
+-- an account signs, every key of it verifies. Keys are never deleted, so a license keeps
+-- verifying after its key has been rotated out.
+--
+-- licenses.seats_used counts the rows of license_activations of the license. Activation
+-- raises it with a conditional UPDATE (seats_used < max_users), which is what keeps two
+-- controllers or two requests from both taking the last seat.
+
+CREATE TABLE license_signing_keys (
+    id          TEXT PRIMARY KEY,
+    account_id  TEXT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    public_key  {{bytes}} NOT NULL,
+    private_key {{bytes}} NOT NULL,
+    created_at  {{timestamp}} NOT NULL
+);
+
+CREATE INDEX license_signing_keys_account_idx ON license_signing_keys (account_id, created_at);
+
+CREATE TABLE licenses (
+    id             TEXT PRIMARY KEY,
+    account_id     TEXT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    signing_key_id TEXT NOT NULL REFERENCES license_signing_keys (id),
+    product_id     TEXT NOT NULL,
+    license_type   TEXT NOT NULL CHECK (license_type IN ('perpetual', 'subscription', 'trial')),
+    customer_name  TEXT NOT NULL,
+    customer_email TEXT NOT NULL,
+    company_name   TEXT NOT NULL DEFAULT '',
+    features       TEXT NOT NULL DEFAULT '[]',
+    max_users      INTEGER NOT NULL CHECK (max_users >= 1),
+    seats_used     INTEGER NOT NULL DEFAULT 0 CHECK (seats_used >= 0),
+    license_key    TEXT NOT NULL,
+    expires_at     {{timestamp}},
+    revoked_at     {{timestamp}},
+    created_at     {{timestamp}} NOT NULL,
+    updated_at     {{timestamp}} NOT NULL
+);
+
+CREATE INDEX licenses_account_created_idx ON licenses (account_id, created_at);
+CREATE INDEX licenses_product_idx ON licenses (account_id, product_id);
+
+CREATE TABLE license_activations (
+    license_id   TEXT NOT NULL REFERENCES licenses (id) ON DELETE CASCADE,
+    fingerprint  TEXT NOT NULL,
+    machine_name TEXT NOT NULL DEFAULT '',
+    created_at   {{timestamp}} NOT NULL,
+    last_seen_at {{timestamp}} NOT NULL,
+    PRIMARY KEY (license_id, fingerprint)
+);
