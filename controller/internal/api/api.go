@@ -19,6 +19,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/grim-reaper/grim/controller/internal/license"
 	"github.com/grim-reaper/grim/controller/internal/store"
 )
 
@@ -56,6 +57,8 @@ type Deps struct {
 	Store   *store.Store
 	Logger  *slog.Logger
 	Version string
+	// Licenses is the Scythe license service, required by the license routes.
+	Licenses *license.Service
 	// Jobs is the job runner, woken when a job is queued and told of cancels. Nil is
 	// allowed: jobs are then found by the runner's own polling.
 	Jobs JobService
@@ -92,14 +95,16 @@ type API struct {
 	version string
 	agents  AgentService
 	jobs    JobService
-	health  []HealthCheck
-	reg     *prometheus.Registry
-	metrics *httpMetrics
-	maxBody int64
-	started time.Time
-	now     func() time.Time
-	web     http.Handler
-	storage func(ctx context.Context) (used, total uint64, err error)
+	// licenses is the license service; nil leaves the license routes out.
+	licenses *license.Service
+	health   []HealthCheck
+	reg      *prometheus.Registry
+	metrics  *httpMetrics
+	maxBody  int64
+	started  time.Time
+	now      func() time.Time
+	web      http.Handler
+	storage  func(ctx context.Context) (used, total uint64, err error)
 
 	offlineAfter time.Duration
 	spec         []byte
@@ -116,6 +121,7 @@ func New(d Deps) *API {
 		version:      d.Version,
 		agents:       d.Agents,
 		jobs:         d.Jobs,
+		licenses:     d.Licenses,
 		health:       d.Health,
 		reg:          d.Registry,
 		maxBody:      d.MaxBodyBytes,
@@ -198,5 +204,8 @@ func (a *API) routes() *gin.Engine {
 	authed.GET("/restore/:id", a.getRestore)
 	authed.GET("/restores", a.listRestores)
 	authed.POST("/admin/users", a.requireAdmin, a.createUser)
+	if a.licenses != nil {
+		a.licenseRoutes(authed)
+	}
 	return e
 }

@@ -13,6 +13,7 @@ import (
 type SigningKey struct {
 	ID         string // the key id of the public key, as license keys name it
 	AccountID  string
+	Generation int // 1 for the account's first key, one more for each rotation
 	PublicKey  []byte
 	PrivateKey []byte // wrapped
 	CreatedAt  time.Time
@@ -29,11 +30,24 @@ type SigningKeys struct {
 // SigningKeys returns the license signing keys repository.
 func (s *Store) SigningKeys() *SigningKeys { return &SigningKeys{db: s.db} }
 
-// Create inserts k. Its ID must be set; an ID in use answers ErrConflict and
-// an account that does not exist ErrNotFound.
+// Create inserts k as the account's newest key: its Generation becomes one
+// more than the account's highest. Its ID must be set. An ID in use, or a
+// generation another controller took at the same moment, answers
+// ErrConflict, after which the caller may try again; an account that does
+// not exist answers ErrNotFound.
 func (r *SigningKeys) Create(ctx context.Context, k *SigningKey) error {
 	k.CreatedAt = dbTime(k.CreatedAt)
-	return wrapReference("create signing key", r.db.WithContext(ctx).Create(k).Error)
+	err := r.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var highest int
+		err := tx.Model(&SigningKey{}).Where("account_id = ?", k.AccountID).
+			Select("COALESCE(MAX(generation), 0)").Scan(&highest).Error
+		if err != nil {
+			return err
+		}
+		k.Generation = highest + 1
+		return tx.Create(k).Error
+	})
+	return wrapReference("create signing key", err)
 }
 
 // ForAccount returns the account's signing keys, newest first: the first is
@@ -41,7 +55,7 @@ func (r *SigningKeys) Create(ctx context.Context, k *SigningKey) error {
 func (r *SigningKeys) ForAccount(ctx context.Context, accountID string) ([]SigningKey, error) {
 	keys := []SigningKey{}
 	err := r.db.WithContext(ctx).Where("account_id = ?", accountID).
-		Order("created_at DESC, id").Find(&keys).Error
+		Order("generation DESC").Find(&keys).Error
 	return keys, wrap("list signing keys", err)
 }
 

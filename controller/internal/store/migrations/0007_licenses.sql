@@ -1,8 +1,9 @@
 -- Migration 7: the Scythe license service.
 --
 -- license_signing_keys holds each account's Ed25519 signing keys. The private key is kept
--- only wrapped by the controller's master key (see the keyring package); the newest key of
--- an account signs, every key of it verifies. Keys are never deleted, so a license keeps
+-- only wrapped by the controller's master key (see the keyring package). generation counts
+-- an account's keys from 1; the highest signs, every key of it verifies. The unique pair
+-- makes two controllers rotating at once take different generations. Keys are never deleted, so a license keeps
 -- verifying after its key has been rotated out.
 --
 -- licenses.seats_used counts the rows of license_activations of the license. Activation
@@ -12,12 +13,14 @@
 CREATE TABLE license_signing_keys (
     id          TEXT PRIMARY KEY,
     account_id  TEXT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    generation  INTEGER NOT NULL,
     public_key  {{bytes}} NOT NULL,
     private_key {{bytes}} NOT NULL,
     created_at  {{timestamp}} NOT NULL
 );
 
-CREATE INDEX license_signing_keys_account_idx ON license_signing_keys (account_id, created_at);
+CREATE UNIQUE INDEX license_signing_keys_generation_idx
+    ON license_signing_keys (account_id, generation);
 
 CREATE TABLE licenses (
     id             TEXT PRIMARY KEY,
