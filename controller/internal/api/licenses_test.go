@@ -3,7 +3,9 @@ package api
 import (
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -388,4 +390,61 @@ func BenchmarkLicenseValidate(b *testing.B) {
 			b.Fatalf("validate: %d %s", rec.Code, rec.Body)
 		}
 	}
+}
+
+// TestLicenseLastSeatOverHTTP sends simultaneous activations of different
+// machines for the last seat to a real HTTP server: exactly one gets it. Run
+// with GRIM_TEST_DB=postgres for concurrent transactions.
+func TestLicenseLastSeatOverHTTP(t *testing.T) {
+	env := newEnv(t)
+	_, key := env.account("seller@example.com", store.RoleUser, auth.ScopeFull)
+	srv := httptest.NewServer(env.api.Handler())
+	t.Cleanup(srv.Close)
+	lic := env.generate(key, map[string]any{"max_users": 2})
+	rec := env.do("POST", "/api/licenses/activate", key,
+		map[string]any{"license_key": lic["key"], "machine_fingerprint": "first"})
+	require.Equal(t, http.StatusCreated, rec.Code)
+
+	const racers = 10
+	codes := make([]int, racers)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range racers {
+		wg.Go(func() {
+			body := fmt.Sprintf(`{"license_key":%q,"machine_fingerprint":"m%d"}`, lic["key"], i)
+			req, err := http.NewRequest("POST", srv.URL+"/api/licenses/activate",
+				strings.NewReader(body))
+			if err != nil {
+				return
+			}
+			req.Header.Set("Authorization", "Bearer "+key)
+			req.Header.Set("Content-Type", "application/json")
+			<-start
+			resp, err := srv.Client().Do(req)
+			if err != nil {
+				return
+			}
+			resp.Body.Close()
+			codes[i] = resp.StatusCode
+		})
+	}
+	close(start)
+	wg.Wait()
+
+	won := 0
+	for i, code := range codes {
+		switch code {
+		case http.StatusCreated:
+			won++
+		case http.StatusConflict:
+		default:
+			t.Errorf("racer %d: status %d", i, code)
+		}
+	}
+	assert.Equal(t, 1, won, "one machine takes the last seat")
+	rec = env.do("GET", "/api/licenses/"+lic["id"].(string), key, nil)
+	require.Equal(t, http.StatusOK, rec.Code)
+	reply := decode(t, rec)
+	assert.EqualValues(t, 2, reply["license"].(map[string]any)["seats_used"])
+	assert.Len(t, reply["activations"], 2)
 }
