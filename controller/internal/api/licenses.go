@@ -61,13 +61,15 @@ func (a *API) licenseRoutes(authed *gin.RouterGroup) {
 }
 
 // generateLicense serves POST /api/licenses/generate: a new license of the
-// caller's account, signed with its current signing key.
+// caller's account, signed with its current signing key. A repeat with the
+// same Idempotency-Key within 24 hours answers the first license again.
 func (a *API) generateLicense(c *gin.Context) {
 	var req license.Request
 	if err := decodeJSON(c, &req); err != nil {
 		a.fail(c, err)
 		return
 	}
+	req.IdempotencyKey = c.GetHeader("Idempotency-Key")
 	lic, err := a.licenses.Generate(c.Request.Context(), accountFrom(c).ID, req)
 	if err != nil {
 		a.fail(c, err)
@@ -172,6 +174,11 @@ func licenseError(err error) (*Error, bool) {
 	var field *license.FieldError
 	if errors.As(err, &field) {
 		return validationError(field.Field, "%s", field.Message), true
+	}
+	if errors.Is(err, license.ErrIdempotencyReuse) {
+		return &Error{Status: http.StatusConflict, Code: CodeConflict,
+			Message: "Idempotency-Key was used with a different request in the last 24 hours",
+			Details: map[string]any{"field": "Idempotency-Key"}}, true
 	}
 	var refused *license.RefusedError
 	if !errors.As(err, &refused) {

@@ -1,6 +1,8 @@
 package api
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -447,4 +449,54 @@ func TestLicenseLastSeatOverHTTP(t *testing.T) {
 	reply := decode(t, rec)
 	assert.EqualValues(t, 2, reply["license"].(map[string]any)["seats_used"])
 	assert.Len(t, reply["activations"], 2)
+}
+
+func TestLicenseGenerateIdempotent(t *testing.T) {
+	env := newEnv(t)
+	_, key := env.account("seller@example.com", store.RoleUser, auth.ScopeFull)
+	_, other := env.account("other@example.com", store.RoleUser, auth.ScopeFull)
+	send := func(apiKey, idem string, changes map[string]any) *httptest.ResponseRecorder {
+		raw, err := json.Marshal(licenseBody(changes))
+		require.NoError(t, err)
+		req := httptest.NewRequest("POST", "/api/licenses/generate", bytes.NewReader(raw))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Idempotency-Key", idem)
+		return env.send(req, apiKey)
+	}
+	idOf := func(rec *httptest.ResponseRecorder) string {
+		require.Equal(t, http.StatusCreated, rec.Code, rec.Body.String())
+		return decode(t, rec)["license"].(map[string]any)["id"].(string)
+	}
+
+	first := idOf(send(key, "order-1", nil))
+	assert.Equal(t, first, idOf(send(key, "order-1", nil)), "a repeat issues nothing new")
+	assert.NotEqual(t, first, idOf(send(other, "order-1", nil)), "keys are per account")
+	assert.NotEqual(t, first, idOf(send(key, "order-2", nil)))
+	rec := send(key, "order-1", map[string]any{"max_users": 99})
+	assert.Equal(t, "Idempotency-Key",
+		field(requireError(t, rec, http.StatusConflict, CodeConflict)))
+	rec = send(key, strings.Repeat("k", 256), nil)
+	requireError(t, rec, http.StatusBadRequest, CodeValidation)
+
+	env.clock.Advance(25 * time.Hour)
+	assert.NotEqual(t, first, idOf(send(key, "order-1", nil)), "after a day the key is free")
+	rec = env.do("GET", "/api/licenses", key, nil)
+	assert.EqualValues(t, 3, decode(t, rec)["total"])
+
+	// Simultaneous repeats: one license.
+	ids := make([]string, 6)
+	var wg sync.WaitGroup
+	for i := range ids {
+		wg.Go(func() {
+			rec := send(key, "order-3", nil)
+			if rec.Code == http.StatusCreated {
+				ids[i] = decode(t, rec)["license"].(map[string]any)["id"].(string)
+			}
+		})
+	}
+	wg.Wait()
+	for _, id := range ids {
+		assert.Equal(t, ids[0], id)
+	}
+	assert.NotEmpty(t, ids[0])
 }

@@ -3,6 +3,7 @@ package license
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -33,6 +34,9 @@ type Request struct {
 	// through that day in UTC, or an RFC 3339 time, when it expires.
 	ExpiryDate *string `json:"expiry_date"`
 	MaxUsers   *int    `json:"max_users"`
+	// IdempotencyKey, when set, makes a repeat of the request within
+	// IdempotencyWindow answer the license the first one issued.
+	IdempotencyKey string `json:"-"`
 }
 
 // FieldError is a request that the service refuses because of one field.
@@ -50,7 +54,9 @@ func fieldError(field, format string, args ...any) *FieldError {
 
 // Generate issues a license for the account: it checks req, signs a key with
 // the account's current signing key and stores the license. A bad request
-// answers a *FieldError.
+// answers a *FieldError. With an IdempotencyKey used before within
+// IdempotencyWindow it issues nothing and returns the license issued then,
+// or ErrIdempotencyReuse when that request asked for something else.
 func (s *Service) Generate(ctx context.Context, accountID string, req Request) (
 	*store.License, error,
 ) {
@@ -58,6 +64,19 @@ func (s *Service) Generate(ctx context.Context, accountID string, req Request) (
 	c, expires, err := claimsFrom(req, now)
 	if err != nil {
 		return nil, err
+	}
+	var hash string
+	if req.IdempotencyKey != "" {
+		if err := checkIdempotencyKey(req.IdempotencyKey); err != nil {
+			return nil, err
+		}
+		if hash, err = requestHash(req); err != nil {
+			return nil, err
+		}
+		if lic, err := s.replay(ctx, accountID, req.IdempotencyKey, hash); lic != nil ||
+			err != nil {
+			return lic, err
+		}
 	}
 	kid, priv, err := s.signer(ctx, accountID)
 	if err != nil {
@@ -76,8 +95,16 @@ func (s *Service) Generate(ctx context.Context, accountID string, req Request) (
 		ProductID: c.ProductID, LicenseType: c.Type, CustomerName: c.Customer,
 		CustomerEmail: strings.TrimSpace(req.CustomerEmail), CompanyName: c.Company,
 		Features: string(features), MaxUsers: c.MaxUsers, Key: key, ExpiresAt: expires,
-		CreatedAt: now}
-	if err := s.st.Licenses().Create(ctx, lic); err != nil {
+		RequestHash: hash, CreatedAt: now}
+	if req.IdempotencyKey != "" {
+		lic.IdempotencyKey = &req.IdempotencyKey
+	}
+	err = s.st.Licenses().Create(ctx, lic)
+	if errors.Is(err, store.ErrConflict) && req.IdempotencyKey != "" {
+		// A simultaneous request with the same key won: answer its license.
+		return s.replay(ctx, accountID, req.IdempotencyKey, hash)
+	}
+	if err != nil {
 		return nil, err
 	}
 	s.log.InfoContext(ctx, "license issued", "license_id", lic.ID, "account_id", accountID,

@@ -34,10 +34,14 @@ type License struct {
 	MaxUsers      int
 	SeatsUsed     int
 	Key           string `gorm:"column:license_key"`
-	ExpiresAt     *time.Time
-	RevokedAt     *time.Time
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
+	// IdempotencyKey is the Idempotency-Key of the request that issued the
+	// license, if it had one, and RequestHash a digest of that request.
+	IdempotencyKey *string
+	RequestHash    string
+	ExpiresAt      *time.Time
+	RevokedAt      *time.Time
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
 }
 
 // TableName tells GORM the table.
@@ -83,6 +87,28 @@ func (r *Licenses) Create(ctx context.Context, l *License) error {
 	l.CreatedAt = dbTime(l.CreatedAt)
 	l.UpdatedAt = l.CreatedAt
 	return wrapReference("create license", r.db.WithContext(ctx).Create(l).Error)
+}
+
+// ByIdempotencyKey returns the account's license issued with the
+// Idempotency-Key key, or ErrNotFound.
+func (r *Licenses) ByIdempotencyKey(ctx context.Context, accountID, key string) (
+	*License, error,
+) {
+	var l License
+	err := r.db.WithContext(ctx).Where("account_id = ? AND idempotency_key = ?", accountID, key).
+		Take(&l).Error
+	if err != nil {
+		return nil, wrap("license by idempotency key", err)
+	}
+	return &l, nil
+}
+
+// ForgetIdempotencyKey frees the Idempotency-Key of the license, so that a
+// later request with the same key issues a new license.
+func (r *Licenses) ForgetIdempotencyKey(ctx context.Context, id string) error {
+	err := r.db.WithContext(ctx).Model(&License{}).Where("id = ?", id).
+		Update("idempotency_key", nil).Error
+	return wrap("forget idempotency key", err)
 }
 
 // Get returns the license with id. One of another account (unless accountID

@@ -6,6 +6,10 @@
 -- makes two controllers rotating at once take different generations. Keys are never deleted, so a license keeps
 -- verifying after its key has been rotated out.
 --
+-- licenses.idempotency_key is the Idempotency-Key header of the request that issued the
+-- license, with request_hash the SHA-256 of that request, so that a repeat answers the same
+-- license; NULLs do not collide in the unique index.
+--
 -- licenses.seats_used counts the rows of license_activations of the license. Activation
 -- raises it with a conditional UPDATE (seats_used < max_users), which is what keeps two
 -- controllers or two requests from both taking the last seat.
@@ -35,6 +39,8 @@ CREATE TABLE licenses (
     max_users      INTEGER NOT NULL CHECK (max_users >= 1),
     seats_used     INTEGER NOT NULL DEFAULT 0 CHECK (seats_used >= 0),
     license_key    TEXT NOT NULL,
+    idempotency_key TEXT,
+    request_hash   TEXT NOT NULL DEFAULT '',
     expires_at     {{timestamp}},
     revoked_at     {{timestamp}},
     created_at     {{timestamp}} NOT NULL,
@@ -43,6 +49,7 @@ CREATE TABLE licenses (
 
 CREATE INDEX licenses_account_created_idx ON licenses (account_id, created_at);
 CREATE INDEX licenses_product_idx ON licenses (account_id, product_id);
+CREATE UNIQUE INDEX licenses_idempotency_idx ON licenses (account_id, idempotency_key);
 
 CREATE TABLE license_activations (
     license_id   TEXT NOT NULL REFERENCES licenses (id) ON DELETE CASCADE,
