@@ -3,6 +3,7 @@ package scythe
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 	"unicode/utf8"
 )
@@ -60,12 +61,7 @@ func (c Claims) ExpiredAt(now time.Time) bool {
 
 // HasFeature reports whether the license unlocks feature.
 func (c Claims) HasFeature(feature string) bool {
-	for _, f := range c.Features {
-		if f == feature {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(c.Features, feature)
 }
 
 // Check reports whether the claims are complete and within the limits. A

@@ -178,7 +178,8 @@ func newLicensePublicKeyCmd(g *globalOptions) *cobra.Command {
 				return err
 			}
 			var reply map[string]any
-			if err := c.Do(cmd.Context(), "GET", "/api/licenses/public-key", nil, &reply); err != nil {
+			err = c.Do(cmd.Context(), "GET", "/api/licenses/public-key", nil, &reply)
+			if err != nil {
 				return err
 			}
 			return printJSON(cmd.OutOrStdout(), reply)

@@ -135,9 +135,9 @@ func TestLicenseGenerateValidation(t *testing.T) {
 	})
 }
 
-// TestLicenseEveryByteFlipped changes each byte of a key in turn, in two
-// ways, and asks the API: never valid, never anything but a 200 with
-// invalid_signature or malformed.
+// TestLicenseEveryByteFlipped changes each byte of a key in turn, each bit
+// and then the whole byte, and asks the API: never valid, never anything but
+// a 200 with invalid_signature or malformed.
 func TestLicenseEveryByteFlipped(t *testing.T) {
 	env := newEnv(t)
 	_, key := env.account("seller@example.com", store.RoleUser, auth.ScopeFull)
@@ -145,7 +145,7 @@ func TestLicenseEveryByteFlipped(t *testing.T) {
 	require.Empty(t, reasonOf(t, env.validate(key, map[string]any{"license_key": licKey})))
 
 	for i := range len(licKey) {
-		for _, mask := range []byte{0x01, 0xff} {
+		for _, mask := range []byte{0x01, 0x02, 0x04, 0x08, 0x10, 0x20, 0x40, 0x80, 0xff} {
 			b := []byte(licKey)
 			b[i] ^= mask
 			rec := env.do("POST", "/api/licenses/validate", key,

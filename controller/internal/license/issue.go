@@ -122,9 +122,9 @@ func claimsFrom(req Request, now time.Time) (scythe.Claims, *time.Time, error) {
 	if c.ProductID, err = text("product_id", req.ProductID, scythe.MaxProductIDLen); err != nil {
 		return c, nil, err
 	}
-	if !slices.Contains(Types, c.Type) {
+	if !slices.Contains(licenseTypes, c.Type) {
 		return c, nil, fieldError("license_type", "license_type must be one of %s",
-			strings.Join(Types, ", "))
+			strings.Join(licenseTypes, ", "))
 	}
 	if c.Customer, err = text("customer_name", req.CustomerName, scythe.MaxNameLen); err != nil {
 		return c, nil, err
@@ -156,8 +156,8 @@ func claimsFrom(req Request, now time.Time) (scythe.Claims, *time.Time, error) {
 	return c, expires, nil
 }
 
-// Types are the license types Generate accepts.
-var Types = []string{scythe.TypePerpetual, scythe.TypeSubscription, scythe.TypeTrial}
+// licenseTypes are the license types Generate accepts.
+var licenseTypes = []string{scythe.TypePerpetual, scythe.TypeSubscription, scythe.TypeTrial}
 
 // text checks a required one-line text field and returns it trimmed.
 func text(field, v string, maxLen int) (string, error) {
@@ -177,8 +177,8 @@ func text(field, v string, maxLen int) (string, error) {
 func checkEmail(v string) error {
 	v = strings.TrimSpace(v)
 	at := strings.LastIndexByte(v, '@')
-	if at < 1 || at == len(v)-1 || len(v) > maxEmailLen ||
-		strings.ContainsFunc(v, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) {
+	bad := func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }
+	if at < 1 || at == len(v)-1 || len(v) > maxEmailLen || strings.ContainsFunc(v, bad) {
 		return fieldError("customer_email", "customer_email must be an address such as "+
 			"john@example.com")
 	}

@@ -131,10 +131,10 @@ func (r *Licenses) List(ctx context.Context, f LicenseFilter, limit, offset int)
 	[]License, int64, error,
 ) {
 	q := r.db.WithContext(ctx).Model(&License{})
-	for col, v := range map[string]string{"account_id": f.AccountID, "product_id": f.ProductID,
-		"license_type": f.LicenseType, "customer_email": f.CustomerEmail} {
-		if v != "" {
-			q = q.Where(col+" = ?", v)
+	for _, eq := range [][2]string{{"account_id", f.AccountID}, {"product_id", f.ProductID},
+		{"license_type", f.LicenseType}, {"customer_email", f.CustomerEmail}} {
+		if eq[1] != "" {
+			q = q.Where(eq[0]+" = ?", eq[1])
 		}
 	}
 	now := dbTime(f.Now)
