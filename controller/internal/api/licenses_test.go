@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -35,6 +36,18 @@ func licenseBody(changes map[string]any) map[string]any {
 		body[k] = v
 	}
 	return body
+}
+
+// seller creates an account on the unlimited plan, for tests that send more
+// requests than a plan's rate limit allows, and returns a full API key of it.
+func (e *testEnv) seller(email string) string {
+	e.t.Helper()
+	full, prefix, hash, err := auth.Generate()
+	require.NoError(e.t, err)
+	acct := &store.Account{Email: email, Role: store.RoleUser, Plan: store.PlanReaper}
+	key := &store.APIKey{Name: "test", Prefix: prefix, Hash: hash, Scopes: auth.ScopeFull}
+	require.NoError(e.t, e.store.CreateAccountWithKey(context.Background(), acct, key))
+	return full
 }
 
 // generate issues a license with key and returns its view.
@@ -71,7 +84,7 @@ func reasonOf(t *testing.T, reply map[string]any) string {
 
 func TestLicenseGenerate(t *testing.T) {
 	env := newEnv(t)
-	_, key := env.account("seller@example.com", store.RoleUser, auth.ScopeFull)
+	key := env.seller("seller@example.com")
 
 	lic := env.generate(key, nil)
 	assert.Regexp(t, `^lic_`, lic["id"])
@@ -100,7 +113,7 @@ func TestLicenseGenerate(t *testing.T) {
 
 func TestLicenseGenerateValidation(t *testing.T) {
 	env := newEnv(t)
-	_, key := env.account("seller@example.com", store.RoleUser, auth.ScopeFull)
+	key := env.seller("seller@example.com")
 	tests := []struct {
 		name    string
 		changes map[string]any
@@ -140,7 +153,7 @@ func TestLicenseGenerateValidation(t *testing.T) {
 // a 200 with invalid_signature or malformed.
 func TestLicenseEveryByteFlipped(t *testing.T) {
 	env := newEnv(t)
-	_, key := env.account("seller@example.com", store.RoleUser, auth.ScopeFull)
+	key := env.seller("seller@example.com")
 	licKey := env.generate(key, nil)["key"].(string)
 	require.Empty(t, reasonOf(t, env.validate(key, map[string]any{"license_key": licKey})))
 
@@ -162,7 +175,7 @@ func TestLicenseEveryByteFlipped(t *testing.T) {
 
 func TestLicenseReasons(t *testing.T) {
 	env := newEnv(t)
-	_, key := env.account("seller@example.com", store.RoleUser, auth.ScopeFull)
+	key := env.seller("seller@example.com")
 	_, otherKey := env.account("other@example.com", store.RoleUser, auth.ScopeFull)
 
 	lic := env.generate(key, map[string]any{"max_users": 1,
@@ -215,7 +228,7 @@ func TestLicenseReasons(t *testing.T) {
 
 func TestLicenseActivations(t *testing.T) {
 	env := newEnv(t)
-	_, key := env.account("seller@example.com", store.RoleUser, auth.ScopeFull)
+	key := env.seller("seller@example.com")
 	lic := env.generate(key, map[string]any{"max_users": 2})
 	body := map[string]any{"license_key": lic["key"], "machine_fingerprint": "m1",
 		"machine_name": "build-1"}
@@ -258,7 +271,7 @@ func TestLicenseActivations(t *testing.T) {
 // another: both validate, online and offline, and the key set lists both.
 func TestLicenseRotation(t *testing.T) {
 	env := newEnv(t)
-	_, key := env.account("seller@example.com", store.RoleUser, auth.ScopeFull)
+	key := env.seller("seller@example.com")
 	before := env.generate(key, nil)
 
 	rec := env.do("POST", "/api/licenses/signing-key/rotate", key, nil)
@@ -289,7 +302,7 @@ func TestLicenseRotation(t *testing.T) {
 // signature, product and expiry.
 func TestLicenseOfflineAgrees(t *testing.T) {
 	env := newEnv(t)
-	_, key := env.account("seller@example.com", store.RoleUser, auth.ScopeFull)
+	key := env.seller("seller@example.com")
 	_, otherKey := env.account("other@example.com", store.RoleUser, auth.ScopeFull)
 	soon := env.clock.Now().Add(time.Hour).UTC().Format(time.RFC3339)
 	valid := env.generate(key, nil)["key"].(string)
@@ -382,7 +395,7 @@ func TestLicenseAccountScope(t *testing.T) {
 // and the license lookup.
 func BenchmarkLicenseValidate(b *testing.B) {
 	env := newEnv(b)
-	_, key := env.account("seller@example.com", store.RoleUser, auth.ScopeFull)
+	key := env.seller("seller@example.com")
 	licKey := env.generate(key, nil)["key"].(string)
 	body := fmt.Sprintf(`{"license_key":%q,"product_id":"prod_123"}`, licKey)
 	b.ReportAllocs()
@@ -399,7 +412,7 @@ func BenchmarkLicenseValidate(b *testing.B) {
 // with GRIM_TEST_DB=postgres for concurrent transactions.
 func TestLicenseLastSeatOverHTTP(t *testing.T) {
 	env := newEnv(t)
-	_, key := env.account("seller@example.com", store.RoleUser, auth.ScopeFull)
+	key := env.seller("seller@example.com")
 	srv := httptest.NewServer(env.api.Handler())
 	t.Cleanup(srv.Close)
 	lic := env.generate(key, map[string]any{"max_users": 2})
@@ -453,7 +466,7 @@ func TestLicenseLastSeatOverHTTP(t *testing.T) {
 
 func TestLicenseGenerateIdempotent(t *testing.T) {
 	env := newEnv(t)
-	_, key := env.account("seller@example.com", store.RoleUser, auth.ScopeFull)
+	key := env.seller("seller@example.com")
 	_, other := env.account("other@example.com", store.RoleUser, auth.ScopeFull)
 	send := func(apiKey, idem string, changes map[string]any) *httptest.ResponseRecorder {
 		raw, err := json.Marshal(licenseBody(changes))
