@@ -513,3 +513,44 @@ func TestLicenseGenerateIdempotent(t *testing.T) {
 	}
 	assert.NotEmpty(t, ids[0])
 }
+
+// TestLicenseBadRequests sends requests of the wrong shape to every license
+// route: each is the error envelope naming the field, never a 500.
+func TestLicenseBadRequests(t *testing.T) {
+	env := newEnv(t)
+	key := env.seller("seller@example.com")
+	long := strings.Repeat("f", 257)
+	tests := []struct {
+		method, path string
+		body         any
+		status       int
+		field        string
+	}{
+		{"POST", "/api/licenses/validate", `{"license_key": 5}`, 400, "license_key"},
+		{"POST", "/api/licenses/validate", `{}`, 400, "license_key"},
+		{"POST", "/api/licenses/validate", `[]`, 400, "body"},
+		{"POST", "/api/licenses/validate", `{"license_key": "x", "machine_fingerprint": "` +
+			long + `"}`, 400, "machine_fingerprint"},
+		{"POST", "/api/licenses/activate", `{"license_key": "x"}`, 400, "machine_fingerprint"},
+		{"POST", "/api/licenses/activate", `{"license_key": "x", "machine_fingerprint": " "}`,
+			400, "machine_fingerprint"},
+		{"POST", "/api/licenses/deactivate", `{"machine_fingerprint": "m"}`, 400, "license_key"},
+		{"POST", "/api/licenses/generate", `{"product_id": "p"}`, 400, "license_type"},
+		{"GET", "/api/licenses?limit=0", nil, 400, "limit"},
+		{"GET", "/api/licenses?license_type=forever", nil, 400, "license_type"},
+		{"GET", "/api/licenses/lic_missing", nil, 404, ""},
+		{"POST", "/api/licenses/lic_missing/revoke", nil, 404, ""},
+		{"PUT", "/api/licenses/generate", `{}`, 405, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
+			rec := env.do(tt.method, tt.path, key, tt.body)
+			code := map[int]string{400: CodeValidation, 404: CodeNotFound,
+				405: CodeMethodNotAllowed}[tt.status]
+			e := requireError(t, rec, tt.status, code)
+			if tt.field != "" {
+				assert.Equal(t, tt.field, field(e))
+			}
+		})
+	}
+}
