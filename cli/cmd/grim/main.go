@@ -27,7 +27,8 @@ func main() {
 
 // exitCode tells scripts what went wrong: 2 for a refused request (bad input, not found,
 // auth), 3 when the controller failed, 4 for a backup or restore that failed, 5 for one
-// that was canceled, 1 otherwise (such as a controller that cannot be reached).
+// that was canceled, 6 for a license key that is not valid, 1 otherwise (such as a
+// controller that cannot be reached).
 func exitCode(err error) int {
 	var jobErr *jobError
 	if errors.As(err, &jobErr) {
@@ -35,6 +36,10 @@ func exitCode(err error) int {
 			return 5
 		}
 		return 4
+	}
+	var licErr *licenseError
+	if errors.As(err, &licErr) {
+		return 6
 	}
 	var apiErr *client.Error
 	if errors.As(err, &apiErr) {

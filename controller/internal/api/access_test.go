@@ -61,6 +61,7 @@ func newAliceWorld(t *testing.T, env *testEnv) *aliceWorld {
 	require.NoError(t, env.store.Restores().Create(ctx, r))
 	w.ids["restore"] = r.ID
 	w.ids["client"] = env.client(aliceKey, false)["client_id"].(string)
+	w.ids["license"] = env.generate(aliceKey, nil)["id"].(string)
 	return w
 }
 
@@ -109,6 +110,17 @@ func (w *aliceWorld) routeTable() []routeCase {
 		{"GET", "/api/admin/users", "/api/admin/users", accessAdmin, false},
 		{"PUT", "/api/admin/users/:id", "/api/admin/users/" + id["account"], accessAdmin, true},
 		{"GET", "/api/admin/audit", "/api/admin/audit", accessAdmin, false},
+		{"POST", "/api/licenses/generate", "/api/licenses/generate", accessUser, false},
+		{"POST", "/api/licenses/validate", "/api/licenses/validate", accessUser, false},
+		{"POST", "/api/licenses/activate", "/api/licenses/activate", accessUser, false},
+		{"POST", "/api/licenses/deactivate", "/api/licenses/deactivate", accessUser, false},
+		{"GET", "/api/licenses", "/api/licenses", accessUser, false},
+		{"GET", "/api/licenses/public-key", "/api/licenses/public-key", accessUser, false},
+		{"POST", "/api/licenses/signing-key/rotate", "/api/licenses/signing-key/rotate",
+			accessUser, false},
+		{"GET", "/api/licenses/:id", "/api/licenses/" + id["license"], accessUser, true},
+		{"POST", "/api/licenses/:id/revoke", "/api/licenses/" + id["license"] + "/revoke",
+			accessUser, true},
 	}
 }
 
@@ -167,7 +179,7 @@ func TestAdminSeesEveryAccount(t *testing.T) {
 	env := newEnv(t)
 	w := newAliceWorld(t, env)
 	for _, path := range []string{"/api/agents/" + w.ids["agent"], "/api/backup/" + w.ids["backup"],
-		"/api/restore/" + w.ids["restore"]} {
+		"/api/restore/" + w.ids["restore"], "/api/licenses/" + w.ids["license"]} {
 		assert.Equal(t, http.StatusOK, env.do("GET", path, w.adminKey, nil).Code, path)
 	}
 	rec := env.do("GET", "/api/oauth/clients", w.adminKey, nil)

@@ -24,6 +24,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/grim-reaper/grim/controller/internal/downloads"
+	"github.com/grim-reaper/grim/controller/internal/license"
 	"github.com/grim-reaper/grim/controller/internal/ratelimit"
 	"github.com/grim-reaper/grim/controller/internal/store"
 )
@@ -64,6 +65,8 @@ type Deps struct {
 	Store   *store.Store
 	Logger  *slog.Logger
 	Version string
+	// Licenses is the Scythe license service, required by the license routes.
+	Licenses *license.Service
 	// Jobs is the job runner, woken when a job is queued and told of cancels. Nil is
 	// allowed: jobs are then found by the runner's own polling.
 	Jobs JobService
@@ -122,6 +125,8 @@ type API struct {
 	storage func(ctx context.Context) (used, total uint64, err error)
 	secrets Secrets
 	dl      *downloads.Site
+	// licenses is the license service; nil leaves the license routes out.
+	licenses *license.Service
 
 	offlineAfter time.Duration
 	limiter      *ratelimit.Limiter
@@ -144,6 +149,7 @@ func New(d Deps) *API {
 		version:      d.Version,
 		agents:       d.Agents,
 		jobs:         d.Jobs,
+		licenses:     d.Licenses,
 		health:       d.Health,
 		reg:          d.Registry,
 		maxBody:      d.MaxBodyBytes,
@@ -268,5 +274,8 @@ func (a *API) routes() *gin.Engine {
 	admin.GET("/users", a.listUsers)
 	admin.PUT("/users/:id", a.updateUser)
 	admin.GET("/audit", a.listAudit)
+	if a.licenses != nil {
+		a.licenseRoutes(authed)
+	}
 	return e
 }

@@ -90,6 +90,9 @@ func (a *API) fail(c *gin.Context, err error) {
 func (a *API) toError(c *gin.Context, err error) *Error {
 	var apiErr *Error
 	var tooLarge *http.MaxBytesError
+	if e, ok := licenseError(err); ok {
+		return e
+	}
 	switch {
 	case errors.As(err, &apiErr):
 		return apiErr

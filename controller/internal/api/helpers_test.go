@@ -18,6 +18,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/grim-reaper/grim/controller/internal/auth"
+	"github.com/grim-reaper/grim/controller/internal/keyring"
+	"github.com/grim-reaper/grim/controller/internal/license"
 	"github.com/grim-reaper/grim/controller/internal/store"
 	"github.com/grim-reaper/grim/controller/internal/store/storetest"
 )
@@ -119,7 +121,7 @@ func (f *fakeAgents) setOnline(id string, on bool) {
 
 // testEnv is an API on a fresh store with captured logs.
 type testEnv struct {
-	t      *testing.T
+	t      testing.TB
 	api    *API
 	store  *store.Store
 	agents *fakeAgents
@@ -129,18 +131,21 @@ type testEnv struct {
 }
 
 // newEnv builds the API; opts adjust its Deps.
-func newEnv(t *testing.T, opts ...func(*Deps)) *testEnv {
+func newEnv(t testing.TB, opts ...func(*Deps)) *testEnv {
 	t.Helper()
 	st := storetest.Open(t)
 	clk := &clock{t: time.Now()}
 	logs := &syncBuffer{}
 	agents := &fakeAgents{store: st, now: clk.Now, online: map[string]bool{}}
+	master, err := keyring.LoadOrCreateMaster(t.TempDir(), "")
+	require.NoError(t, err)
 	d := Deps{
-		Store:   st,
-		Logger:  slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Version: "1.2.3-test",
-		Agents:  agents,
-		Now:     clk.Now,
+		Licenses: license.New(license.Config{Store: st, Master: master, Now: clk.Now}),
+		Store:    st,
+		Logger:   slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Version:  "1.2.3-test",
+		Agents:   agents,
+		Now:      clk.Now,
 	}
 	for _, opt := range opts {
 		opt(&d)
@@ -192,7 +197,7 @@ func (e *testEnv) send(req *http.Request, key string) *httptest.ResponseRecorder
 }
 
 // decode decodes a JSON reply into a map.
-func decode(t *testing.T, rec *httptest.ResponseRecorder) map[string]any {
+func decode(t testing.TB, rec *httptest.ResponseRecorder) map[string]any {
 	t.Helper()
 	var m map[string]any
 	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &m), rec.Body.String())

@@ -19,6 +19,7 @@ import (
 	"github.com/grim-reaper/grim/controller/internal/downloads"
 	"github.com/grim-reaper/grim/controller/internal/jobs"
 	"github.com/grim-reaper/grim/controller/internal/keyring"
+	"github.com/grim-reaper/grim/controller/internal/license"
 	"github.com/grim-reaper/grim/controller/internal/pki"
 	"github.com/grim-reaper/grim/controller/internal/repo"
 	"github.com/grim-reaper/grim/controller/internal/storage"
@@ -112,6 +113,7 @@ func (s *Server) init(ctx context.Context) error {
 	handler := api.New(api.Deps{
 		Store: s.store, Logger: s.baseLog, Version: buildinfo.Version, Agents: s.hub,
 		Jobs: s.runner, Secrets: keys,
+		Licenses: license.New(license.Config{Store: s.store, Master: master, Logger: s.baseLog}),
 		Registry: reg, StartedAt: time.Now(), Web: web.Handler(),
 		AgentOfflineAfter: 3 * s.cfg.Heartbeat,
 		Downloads: &downloads.Site{Dir: s.cfg.DownloadsDir, PublicURL: s.cfg.PublicURL,
