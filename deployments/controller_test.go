@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/grim-reaper/grim/internal/testkit"
 )
 
 // controller is a grim-controller from an unpacked controller package, on loopback.
@@ -26,8 +28,8 @@ type controller struct {
 func startController(t *testing.T, rel *build) *controller {
 	t.Helper()
 	c := &controller{dataDir: t.TempDir(),
-		httpAddr:  fmt.Sprintf("127.0.0.1:%d", freePort(t)),
-		agentAddr: fmt.Sprintf("127.0.0.1:%d", freePort(t))}
+		httpAddr:  fmt.Sprintf("127.0.0.1:%d", testkit.FreePort(t)),
+		agentAddr: fmt.Sprintf("127.0.0.1:%d", testkit.FreePort(t))}
 	c.run(t, rel)
 	raw, err := os.ReadFile(filepath.Join(c.dataDir, "admin-api-key"))
 	require.NoError(t, err)

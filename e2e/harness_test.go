@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -21,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/grim-reaper/grim/internal/testdb"
+	"github.com/grim-reaper/grim/internal/testkit"
 )
 
 // binDir holds the binaries under test: GRIM_BIN_DIR (what `make build` wrote) or a fresh
@@ -142,25 +142,6 @@ func (p *process) stop(t *testing.T) error {
 	}
 }
 
-// freePort finds a port number free on 127.0.0.1 for both TCP and UDP, as the agent
-// endpoint needs one number for both.
-func freePort(t *testing.T) int {
-	t.Helper()
-	for range 50 {
-		tl, err := net.Listen("tcp", "127.0.0.1:0")
-		require.NoError(t, err)
-		port := tl.Addr().(*net.TCPAddr).Port
-		ul, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", port))
-		tl.Close()
-		if err == nil {
-			ul.Close()
-			return port
-		}
-	}
-	t.Fatal("no free port for TCP and UDP")
-	return 0
-}
-
 // controller is a running grim-controller.
 type controller struct {
 	*process
@@ -183,8 +164,8 @@ func startController(t *testing.T, o controllerOptions) *controller {
 	c := &controller{
 		dataDir:   t.TempDir(),
 		dbURL:     testdb.URL(t),
-		httpAddr:  fmt.Sprintf("127.0.0.1:%d", freePort(t)),
-		agentAddr: fmt.Sprintf("127.0.0.1:%d", freePort(t)),
+		httpAddr:  fmt.Sprintf("127.0.0.1:%d", testkit.FreePort(t)),
+		agentAddr: fmt.Sprintf("127.0.0.1:%d", testkit.FreePort(t)),
 	}
 	if o.transports != "" {
 		c.extra = append(c.extra, "--agent-transports", o.transports)

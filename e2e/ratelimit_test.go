@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/grim-reaper/grim/internal/testdb"
+	"github.com/grim-reaper/grim/internal/testkit"
 )
 
 // TestTwoControllersShareRateLimits runs two controller processes on one
@@ -23,8 +24,8 @@ func TestTwoControllersShareRateLimits(t *testing.T) {
 	}
 	a := startController(t, controllerOptions{})
 	b := &controller{dataDir: t.TempDir(), dbURL: a.dbURL, adminKey: a.adminKey,
-		httpAddr:  fmt.Sprintf("127.0.0.1:%d", freePort(t)),
-		agentAddr: fmt.Sprintf("127.0.0.1:%d", freePort(t))}
+		httpAddr:  fmt.Sprintf("127.0.0.1:%d", testkit.FreePort(t)),
+		agentAddr: fmt.Sprintf("127.0.0.1:%d", testkit.FreePort(t))}
 	master, err := os.ReadFile(filepath.Join(a.dataDir, "master.key"))
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(filepath.Join(b.dataDir, "master.key"), master, 0o600))

@@ -22,25 +22,8 @@ import (
 	"github.com/grim-reaper/grim/controller/internal/license"
 	"github.com/grim-reaper/grim/controller/internal/store"
 	"github.com/grim-reaper/grim/controller/internal/store/storetest"
+	"github.com/grim-reaper/grim/internal/testkit"
 )
-
-// syncBuffer is a bytes.Buffer safe for the concurrent writes of a logger.
-type syncBuffer struct {
-	mu  sync.Mutex // guards buf
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // clock is a settable clock for Deps.Now.
 type clock struct {
@@ -126,7 +109,7 @@ type testEnv struct {
 	store  *store.Store
 	agents *fakeAgents
 	clock  *clock
-	logs   *syncBuffer
+	logs   *testkit.SyncBuffer
 	admin  string // the key of adminKey's account, once made
 }
 
@@ -135,7 +118,7 @@ func newEnv(t testing.TB, opts ...func(*Deps)) *testEnv {
 	t.Helper()
 	st := storetest.Open(t)
 	clk := &clock{t: time.Now()}
-	logs := &syncBuffer{}
+	logs := &testkit.SyncBuffer{}
 	agents := &fakeAgents{store: st, now: clk.Now, online: map[string]bool{}}
 	master, err := keyring.LoadOrCreateMaster(t.TempDir(), "")
 	require.NoError(t, err)
