@@ -165,7 +165,14 @@ func TestEveryRouteGuardsAccess(t *testing.T) {
 				assert.NotRegexp(t, idPattern, rec.Body.String(), "bob sees alice's ids")
 			}
 
-			if rc.method != "GET" {
+			switch {
+			case readOnlyPosts[rc.route]:
+				// A question with a body: the read-only key is let through to the
+				// handler, which judges the body.
+				rec := env.do(rc.method, rc.path, w.aliceReadKey, `{}`)
+				assert.NotEqual(t, http.StatusForbidden, rec.Code, rec.Body.String())
+				assert.Less(t, rec.Code, 500, rec.Body.String())
+			case rc.method != "GET":
 				requireError(t, env.do(rc.method, rc.path, w.aliceReadKey, `{}`),
 					http.StatusForbidden, CodeForbidden)
 			}

@@ -54,7 +54,8 @@ func (a *API) authenticate(c *gin.Context) {
 // limiter, so refused writes count against the plan too.
 func (a *API) requireScope(c *gin.Context) {
 	p := principalFrom(c)
-	if !hasScope(p.scopes, auth.ScopeFull) && !isRead(c.Request.Method) {
+	if !hasScope(p.scopes, auth.ScopeFull) && !isRead(c.Request.Method) &&
+		!readOnlyPosts[c.FullPath()] {
 		a.fail(c, &Error{Status: http.StatusForbidden, Code: CodeForbidden,
 			Message: "this API key or token may only read",
 			Details: map[string]any{"required_scope": auth.ScopeFull}})
@@ -62,6 +63,11 @@ func (a *API) requireScope(c *gin.Context) {
 	}
 	c.Next()
 }
+
+// readOnlyPosts are the POST routes that change nothing, which read-only keys may call:
+// license validation is a question with a body, and software that embeds a key to ask
+// it should embed one that can do nothing else.
+var readOnlyPosts = map[string]bool{"/api/licenses/validate": true}
 
 // invalidCredentials is the one answer for any secret that does not admit.
 func invalidCredentials() *Error {

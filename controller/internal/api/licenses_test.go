@@ -554,3 +554,21 @@ func TestLicenseBadRequests(t *testing.T) {
 		})
 	}
 }
+
+// TestLicenseValidateWithReadOnlyKey lets software embed a read-only key: it can ask
+// whether a license is valid, and can neither issue nor revoke one.
+func TestLicenseValidateWithReadOnlyKey(t *testing.T) {
+	env := newEnv(t)
+	key := env.seller("seller@example.com")
+	readKey := env.newKey(key, "read")
+	lic := env.generate(key, nil)
+
+	reply := env.validate(readKey, map[string]any{"license_key": lic["key"],
+		"product_id": lic["product_id"]})
+	assert.Empty(t, reasonOf(t, reply))
+
+	requireError(t, env.do("POST", "/api/licenses/generate", readKey, licenseBody(nil)),
+		http.StatusForbidden, CodeForbidden)
+	requireError(t, env.do("POST", "/api/licenses/"+lic["id"].(string)+"/revoke", readKey,
+		nil), http.StatusForbidden, CodeForbidden)
+}
