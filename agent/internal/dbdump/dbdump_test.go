@@ -6,7 +6,6 @@ import (
 	"os"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -75,17 +74,8 @@ func TestDumpFailures(t *testing.T) {
 	cfg := dbdump.Config{Tools: dbdump.Detect(context.Background())}
 	for engine, s := range servers(t) {
 		t.Run(engine, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			defer cancel()
 			db := s.Create(t, "grim_fail")
-			dump := func(c protocol.DBConn) error {
-				d, err := dbdump.Start(ctx, cfg, c)
-				if err != nil {
-					return err
-				}
-				_, _ = io.Copy(io.Discard, d)
-				return d.Wait()
-			}
+			dump := func(c protocol.DBConn) error { return dumpAll(t, cfg, c) }
 
 			c := conn(s, "grim_no_such_db_x")
 			err := dump(c)
@@ -109,7 +99,8 @@ func TestDumpFailures(t *testing.T) {
 			c.Password = pw
 			require.NoError(t, dump(c))
 
-			_, err = dbdump.Start(ctx, dbdump.Config{Tools: &protocol.Capabilities{}}, c)
+			_, err = dbdump.Start(context.Background(),
+				dbdump.Config{Tools: &protocol.Capabilities{}}, c)
 			require.ErrorIs(t, err, dbdump.ErrToolMissing)
 		})
 	}

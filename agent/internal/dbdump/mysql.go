@@ -112,11 +112,12 @@ func mysqlTLS(tool protocol.Tool, mode string) string {
 	switch mode {
 	case "disable":
 		return "skip-ssl\n"
-	case "require":
-		return "ssl\n"
-	case "verify-ca", "verify-full":
-		// MariaDB's tools check the chain and the host name together; checking both is
-		// the stricter reading of verify-ca.
+	case "require", "verify-ca", "verify-full":
+		// MariaDB's tools treat a bare "ssl" as "prefer" and go on in the clear when the
+		// server offers no TLS; only ssl-verify-server-cert makes TLS a must, and it
+		// checks the chain and the host name together. That is stricter than require and
+		// verify-ca ask, but never weaker: a server with a self-signed certificate needs
+		// ssl_root_cert.
 		return "ssl\nssl-verify-server-cert\n"
 	}
 	return ""
