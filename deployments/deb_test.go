@@ -164,6 +164,11 @@ func checkControllerDeb(t *testing.T, rel *build) {
 		"./usr/share/grim/downloads/grim-agent_" + debArch() + ".deb"} {
 		assert.Contains(t, contents, " "+p+"\n")
 	}
+	// Both programs of the package report the release and commit they were built from.
+	for _, prog := range []string{"grim-controller", "grim"} {
+		out := run(t, filepath.Join(rel.ctlRoot, "usr/bin", prog), "version")
+		assert.Contains(t, out, prog+" "+rel.version+" (commit test"+rel.version+")")
+	}
 	// The agent package the controller serves is the one built with it.
 	assert.Equal(t, digest(t, rel.agentDeb),
 		digest(t, filepath.Join(rel.downloads, "grim-agent_"+debArch()+".deb")))
