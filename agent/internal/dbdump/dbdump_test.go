@@ -133,3 +133,28 @@ func createUser(t *testing.T, s *dbtest.Server, db string) (string, string) {
 }
 
 func TestMain(m *testing.M) { os.Exit(m.Run()) }
+
+// TestOptionFileRefusesLineBreaks checks that no connection setting can end its line in
+// the MySQL option file and add options of its own (plugin-dir would load any library).
+// The tool is never started, so its path is never run.
+func TestOptionFileRefusesLineBreaks(t *testing.T) {
+	cfg := dbdump.Config{TempDir: t.TempDir(), Tools: &protocol.Capabilities{
+		Tools: []protocol.Tool{{Name: "mariadb-dump", Path: "/nonexistent/mariadb-dump"}}}}
+	base := protocol.DBConn{Engine: protocol.EngineMySQL, Host: "127.0.0.1", Database: "d"}
+	tests := map[string]func(c *protocol.DBConn){
+		"host":    func(c *protocol.DBConn) { c.Host = "db\nplugin-dir=/tmp" },
+		"user":    func(c *protocol.DBConn) { c.Username = "u\rdefault-auth=x" },
+		"ssl-key": func(c *protocol.DBConn) { c.SSLKey = "/k\nssl=0" },
+	}
+	for name, change := range tests {
+		t.Run(name, func(t *testing.T) {
+			c := base
+			change(&c)
+			_, err := dbdump.Start(context.Background(), cfg, c)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), name+" must not contain line breaks")
+			left, _ := os.ReadDir(cfg.TempDir)
+			assert.Empty(t, left, "an option file was left behind")
+		})
+	}
+}

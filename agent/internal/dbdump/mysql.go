@@ -81,7 +81,12 @@ func mysqlOptionFile(cfg Config, tool protocol.Tool, c protocol.DBConn) (string,
 	}
 	var b strings.Builder
 	b.WriteString("[client]\n")
+	var bad error
 	set := func(k, v string) {
+		if strings.ContainsAny(v, "\x00\r\n") {
+			// A line break would end the value and start an option of the caller's.
+			bad = fmt.Errorf("%s must not contain line breaks or NUL bytes", k)
+		}
 		if v != "" {
 			fmt.Fprintf(&b, "%s=\"%s\"\n", k, optionEscape(v))
 		}
@@ -95,6 +100,9 @@ func mysqlOptionFile(cfg Config, tool protocol.Tool, c protocol.DBConn) (string,
 	set("ssl-ca", c.SSLRootCert)
 	set("ssl-cert", c.SSLCert)
 	set("ssl-key", c.SSLKey)
+	if bad != nil {
+		return "", nil, bad
+	}
 	b.WriteString(mysqlTLS(tool, c.SSLMode))
 	return writeSecretFile(cfg.TempDir, "grim-my-*.cnf", b.String())
 }
