@@ -50,9 +50,16 @@ func TestDebLifecycle(t *testing.T) {
 	t.Run("units", checkUnits)
 
 	src := secretTree(t)
+	// A file the agent cannot read is only a warning, so count what it read: both
+	// root-only files, through its capabilities.
+	backupSecrets := func() {
+		t.Helper()
+		b := c.backup(t, src)
+		assert.EqualValues(t, 2, b["files"], "backup %v", b)
+	}
 	agent := startInstalledAgent(t)
 	c.agentSeen(t, oldVersion)
-	c.backup(t, src)
+	backupSecrets()
 
 	// The controller goes first, as an operator upgrades: an agent one minor release
 	// behind keeps working and is listed as outdated.
@@ -60,7 +67,7 @@ func TestDebLifecycle(t *testing.T) {
 	c.run(t, newRel)
 	a := c.agentSeen(t, oldVersion)
 	assert.Equal(t, true, a["outdated"], "agent %v", a)
-	c.backup(t, src)
+	backupSecrets()
 
 	// Then the agent: the new package keeps its identity and settings.
 	idFile := filepath.Join(agentState, "agent.json")
@@ -73,7 +80,7 @@ func TestDebLifecycle(t *testing.T) {
 	agent = startInstalledAgent(t)
 	a = c.agentSeen(t, newVersion)
 	assert.Equal(t, false, a["outdated"], "agent %v", a)
-	c.backup(t, src)
+	backupSecrets()
 	agent.stop()
 
 	run(t, "dpkg", "--purge", "grim-agent")
@@ -156,6 +163,11 @@ func checkControllerDeb(t *testing.T, rel *build) {
 		"./usr/lib/systemd/system/grim-controller.service", "./usr/share/grim/controller.yaml",
 		"./usr/share/grim/downloads/grim-agent_" + debArch() + ".deb"} {
 		assert.Contains(t, contents, " "+p+"\n")
+	}
+	// Both programs of the package report the release and commit they were built from.
+	for _, prog := range []string{"grim-controller", "grim"} {
+		out := run(t, filepath.Join(rel.ctlRoot, "usr/bin", prog), "version")
+		assert.Contains(t, out, prog+" "+rel.version+" (commit test"+rel.version+")")
 	}
 	// The agent package the controller serves is the one built with it.
 	assert.Equal(t, digest(t, rel.agentDeb),

@@ -29,8 +29,9 @@ func TestLicenseVerifyAgreesWithController(t *testing.T) {
 		return reply["license"].(map[string]any)["key"].(string)
 	}
 	valid := issue(nil)
+	// Far enough ahead that a slow machine still issues it before it ends.
 	expiring := issue(map[string]any{"license_type": "trial",
-		"expiry_date": time.Now().Add(2 * time.Second).UTC().Format(time.RFC3339)})
+		"expiry_date": time.Now().Add(5 * time.Second).UTC().Format(time.RFC3339)})
 	revoked := issue(nil)
 	status, reply := c.call(t, "GET", "/api/licenses?limit=1", c.adminKey, nil)
 	require.Equal(t, http.StatusOK, status, "%v", reply)
@@ -46,8 +47,12 @@ func TestLicenseVerifyAgreesWithController(t *testing.T) {
 	require.Zero(t, code)
 	keyFile := filepath.Join(t.TempDir(), "scythe-keys.json")
 	require.NoError(t, os.WriteFile(keyFile, []byte(out), 0o600))
-	// Let the trial expire.
-	time.Sleep(2500 * time.Millisecond)
+	// Let the trial expire, as the controller's clock sees it.
+	waitFor(t, time.Minute, "the trial to expire", func() bool {
+		_, reply := c.call(t, "POST", "/api/licenses/validate", c.adminKey,
+			map[string]any{"license_key": expiring})
+		return reply["reason"] == "expired"
+	})
 
 	tests := []struct {
 		name, key, product, online, offline string

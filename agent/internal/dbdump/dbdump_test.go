@@ -6,7 +6,6 @@ import (
 	"os"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -75,17 +74,8 @@ func TestDumpFailures(t *testing.T) {
 	cfg := dbdump.Config{Tools: dbdump.Detect(context.Background())}
 	for engine, s := range servers(t) {
 		t.Run(engine, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			defer cancel()
 			db := s.Create(t, "grim_fail")
-			dump := func(c protocol.DBConn) error {
-				d, err := dbdump.Start(ctx, cfg, c)
-				if err != nil {
-					return err
-				}
-				_, _ = io.Copy(io.Discard, d)
-				return d.Wait()
-			}
+			dump := func(c protocol.DBConn) error { return dumpAll(t, cfg, c) }
 
 			c := conn(s, "grim_no_such_db_x")
 			err := dump(c)
@@ -109,7 +99,8 @@ func TestDumpFailures(t *testing.T) {
 			c.Password = pw
 			require.NoError(t, dump(c))
 
-			_, err = dbdump.Start(ctx, dbdump.Config{Tools: &protocol.Capabilities{}}, c)
+			_, err = dbdump.Start(context.Background(),
+				dbdump.Config{Tools: &protocol.Capabilities{}}, c)
 			require.ErrorIs(t, err, dbdump.ErrToolMissing)
 		})
 	}
@@ -142,3 +133,28 @@ func createUser(t *testing.T, s *dbtest.Server, db string) (string, string) {
 }
 
 func TestMain(m *testing.M) { os.Exit(m.Run()) }
+
+// TestOptionFileRefusesLineBreaks checks that no connection setting can end its line in
+// the MySQL option file and add options of its own (plugin-dir would load any library).
+// The tool is never started, so its path is never run.
+func TestOptionFileRefusesLineBreaks(t *testing.T) {
+	cfg := dbdump.Config{TempDir: t.TempDir(), Tools: &protocol.Capabilities{
+		Tools: []protocol.Tool{{Name: "mariadb-dump", Path: "/nonexistent/mariadb-dump"}}}}
+	base := protocol.DBConn{Engine: protocol.EngineMySQL, Host: "127.0.0.1", Database: "d"}
+	tests := map[string]func(c *protocol.DBConn){
+		"host":    func(c *protocol.DBConn) { c.Host = "db\nplugin-dir=/tmp" },
+		"user":    func(c *protocol.DBConn) { c.Username = "u\rdefault-auth=x" },
+		"ssl-key": func(c *protocol.DBConn) { c.SSLKey = "/k\nssl=0" },
+	}
+	for name, change := range tests {
+		t.Run(name, func(t *testing.T) {
+			c := base
+			change(&c)
+			_, err := dbdump.Start(context.Background(), cfg, c)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), name+" must not contain line breaks")
+			left, _ := os.ReadDir(cfg.TempDir)
+			assert.Empty(t, left, "an option file was left behind")
+		})
+	}
+}

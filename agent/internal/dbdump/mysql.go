@@ -81,7 +81,12 @@ func mysqlOptionFile(cfg Config, tool protocol.Tool, c protocol.DBConn) (string,
 	}
 	var b strings.Builder
 	b.WriteString("[client]\n")
+	var bad error
 	set := func(k, v string) {
+		if strings.ContainsAny(v, "\x00\r\n") {
+			// A line break would end the value and start an option of the caller's.
+			bad = fmt.Errorf("%s must not contain line breaks or NUL bytes", k)
+		}
 		if v != "" {
 			fmt.Fprintf(&b, "%s=\"%s\"\n", k, optionEscape(v))
 		}
@@ -95,6 +100,9 @@ func mysqlOptionFile(cfg Config, tool protocol.Tool, c protocol.DBConn) (string,
 	set("ssl-ca", c.SSLRootCert)
 	set("ssl-cert", c.SSLCert)
 	set("ssl-key", c.SSLKey)
+	if bad != nil {
+		return "", nil, bad
+	}
 	b.WriteString(mysqlTLS(tool, c.SSLMode))
 	return writeSecretFile(cfg.TempDir, "grim-my-*.cnf", b.String())
 }
@@ -112,11 +120,12 @@ func mysqlTLS(tool protocol.Tool, mode string) string {
 	switch mode {
 	case "disable":
 		return "skip-ssl\n"
-	case "require":
-		return "ssl\n"
-	case "verify-ca", "verify-full":
-		// MariaDB's tools check the chain and the host name together; checking both is
-		// the stricter reading of verify-ca.
+	case "require", "verify-ca", "verify-full":
+		// MariaDB's tools treat a bare "ssl" as "prefer" and go on in the clear when the
+		// server offers no TLS; only ssl-verify-server-cert makes TLS a must, and it
+		// checks the chain and the host name together. That is stricter than require and
+		// verify-ca ask, but never weaker: a server with a self-signed certificate needs
+		// ssl_root_cert.
 		return "ssl\nssl-verify-server-cert\n"
 	}
 	return ""

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"unicode"
 
 	"github.com/grim-reaper/grim/controller/internal/jobs"
 	"github.com/grim-reaper/grim/controller/internal/store"
@@ -45,14 +46,18 @@ func (a *API) storedConn(accountID, field, engine string, c *connectionRequest) 
 			engine = protocol.EngineMySQL
 		}
 	}
-	if err := checkConnText(field+".database", c.Database, 64, true); err != nil {
-		return nil, err
-	}
-	if err := checkConnText(field+".host", c.Host, 255, false); err != nil {
-		return nil, err
-	}
-	if err := checkConnText(field+".username", c.Username, 128, false); err != nil {
-		return nil, err
+	for _, t := range []struct {
+		name, value string
+		maxLen      int
+		required    bool
+	}{
+		{"database", c.Database, 64, true}, {"host", c.Host, 255, false},
+		{"username", c.Username, 128, false}, {"ssl_root_cert", c.SSLRootCert, 4096, false},
+		{"ssl_cert", c.SSLCert, 4096, false}, {"ssl_key", c.SSLKey, 4096, false},
+	} {
+		if err := checkConnText(field+"."+t.name, t.value, t.maxLen, t.required); err != nil {
+			return nil, err
+		}
 	}
 	if strings.ContainsAny(c.Password, "\x00\r\n") {
 		return nil, validationError(field+".password",
@@ -73,16 +78,18 @@ func (a *API) storedConn(accountID, field, engine string, c *connectionRequest) 
 		SSLRootCert: c.SSLRootCert, SSLCert: c.SSLCert, SSLKey: c.SSLKey}, nil
 }
 
-// checkConnText rejects values the tools would misread: NUL bytes, and a leading dash
-// that a tool could take for an option.
+// checkConnText rejects values the tools would misread: control characters (a line break
+// would start a new line, and so a new option, in a MySQL option file; a NUL cannot pass
+// through the environment), and a leading dash that a tool could take for an option.
 func checkConnText(field, v string, maxLen int, required bool) error {
 	switch {
 	case v == "" && required:
 		return validationError(field, "%s is required", field)
 	case len(v) > maxLen:
 		return validationError(field, "%s must be at most %d bytes", field, maxLen)
-	case strings.ContainsRune(v, 0) || strings.HasPrefix(v, "-"):
-		return validationError(field, "%s must not contain NUL bytes or start with '-'", field)
+	case strings.ContainsFunc(v, unicode.IsControl) || strings.HasPrefix(v, "-"):
+		return validationError(field,
+			"%s must not contain control characters or start with '-'", field)
 	}
 	return nil
 }

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"time"
 	"unicode"
 
 	"github.com/gin-gonic/gin"
@@ -101,9 +100,10 @@ func (a *API) newKeyFrom(req createKeyRequest) (*store.APIKey, error) {
 	if req.ExpiresAt == nil {
 		return key, nil
 	}
-	expires, err := time.Parse(time.RFC3339, *req.ExpiresAt)
+	expires, err := parseStoredTime(*req.ExpiresAt)
 	if err != nil {
-		return nil, validationError("expires_at", "expires_at must be an RFC 3339 time")
+		return nil, validationError("expires_at",
+			"expires_at must be an RFC 3339 time before the year 10000")
 	}
 	if !expires.After(a.now()) {
 		return nil, validationError("expires_at", "expires_at must be in the future")

@@ -71,6 +71,15 @@ func TestKeysExpire(t *testing.T) {
 	env.clock.Advance(2 * time.Hour)
 	requireError(t, env.do("GET", "/api/keys", shortKey, nil), http.StatusUnauthorized,
 		CodeInvalidAPIKey)
+
+	// A time past 9999 in UTC could be stored but never read back: refused, and the
+	// account's keys stay listable.
+	for _, far := range []string{"9999-12-31T23:30:00-01:00", "not a time"} {
+		rec = env.do("POST", "/api/keys", key, map[string]any{"name": "far", "expires_at": far})
+		assert.Equal(t, "expires_at", field(requireError(t, rec, http.StatusBadRequest,
+			CodeValidation)), far)
+	}
+	assert.Equal(t, http.StatusOK, env.do("GET", "/api/keys", key, nil).Code)
 }
 
 func TestKeysRecordLastUse(t *testing.T) {

@@ -132,6 +132,10 @@ func TestLicenseGenerateValidation(t *testing.T) {
 		{"seats as text", map[string]any{"max_users": "ten"}, "max_users"},
 		{"past expiry", map[string]any{"expiry_date": "2001-01-01"}, "expiry_date"},
 		{"bad expiry", map[string]any{"expiry_date": "next year"}, "expiry_date"},
+		// Valid through 9999-12-31 ends in the year 10000, which no store can hold.
+		{"last day of 9999", map[string]any{"expiry_date": "9999-12-31"}, "expiry_date"},
+		{"9999 west of UTC", map[string]any{"expiry_date": "9999-12-31T23:30:00-01:00"},
+			"expiry_date"},
 		{"subscription forever", map[string]any{"expiry_date": nil}, "expiry_date"},
 		{"perpetual expiring", map[string]any{"license_type": "perpetual"}, "expiry_date"},
 	}

@@ -111,7 +111,8 @@ func TestNoAccountSecretsInLogs(t *testing.T) {
 	code := o.authorize(key, codeQuery(clientID, challenge)).Get("code")
 	secrets = append(secrets, code, verifier)
 	r := o.token("/oauth/token", url.Values{"grant_type": {"authorization_code"},
-		"code": {code}, "code_verifier": {verifier}}, clientID, clientSecret)
+		"code": {code}, "code_verifier": {verifier}, "redirect_uri": {redirectURI}}, clientID,
+		clientSecret)
 	require.Equal(t, http.StatusOK, r.status, r.body)
 	secrets = append(secrets, r.body["access_token"].(string), r.body["refresh_token"].(string))
 	r2 := o.token("/oauth/refresh", url.Values{"refresh_token": {r.body["refresh_token"].(string)}},

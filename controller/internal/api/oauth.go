@@ -82,7 +82,7 @@ func (a *API) oauthAuthorize(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
-	code, rfcErr := a.issueCode(c, p, cl, redirect, req)
+	code, rfcErr := a.issueCode(c, p, cl, req)
 	back := redirectWith(redirect, req.state, code, rfcErr)
 	c.Header("Cache-Control", "no-store")
 	c.Header("Location", back)
@@ -120,7 +120,7 @@ func (a *API) authorizeTarget(c *gin.Context, req authorizeRequest) (
 
 // issueCode checks the rest of req and stores a code for it. It returns
 // the code, or the RFC 6749 error code to send back.
-func (a *API) issueCode(c *gin.Context, p *principal, cl *store.OAuthClient, redirect string,
+func (a *API) issueCode(c *gin.Context, p *principal, cl *store.OAuthClient,
 	req authorizeRequest,
 ) (string, string) {
 	switch {
@@ -151,8 +151,10 @@ func (a *API) issueCode(c *gin.Context, p *principal, cl *store.OAuthClient, red
 		return "", "server_error"
 	}
 	now := a.now()
+	// The code keeps the redirect_uri as the request gave it, empty when it gave none:
+	// RFC 6749 section 4.1.3 asks the token request for the same value exactly then.
 	row := &store.OAuthCode{Hash: hash, ClientID: cl.ID, AccountID: p.account.ID,
-		RedirectURI: redirect, Scopes: scopes, Challenge: req.challenge,
+		RedirectURI: req.redirectURI, Scopes: scopes, Challenge: req.challenge,
 		FamilyID: store.NewID("fam"), ExpiresAt: now.Add(codeTTL), CreatedAt: now}
 	if err := a.store.OAuthCodes().Create(c.Request.Context(), row); err != nil {
 		a.logFault(c, err)

@@ -164,6 +164,45 @@ func TestOAuthCodeWithPKCE(t *testing.T) {
 	assert.Equal(t, http.StatusUnauthorized, o.get("/api/keys", access))
 }
 
+// TestOAuthCodeNeedsItsRedirectURI checks RFC 6749 section 4.1.3: a code asked for with a
+// redirect_uri is exchanged only with that same redirect_uri; one asked for without it
+// needs none.
+func TestOAuthCodeNeedsItsRedirectURI(t *testing.T) {
+	o := newOAuthEnv(t)
+	_, key := o.account("a@example.com", store.RoleUser, "full")
+	clientID := o.client(key, true)["client_id"].(string)
+	verifier, challenge := pkcePair()
+	exchange := func(q url.Values, redirect []string) reply {
+		code := o.authorize(key, q).Get("code")
+		require.NotEmpty(t, code)
+		form := url.Values{"grant_type": {"authorization_code"}, "code": {code},
+			"client_id": {clientID}, "code_verifier": {verifier}}
+		if redirect != nil {
+			form["redirect_uri"] = redirect
+		}
+		return o.token("/oauth/token", form, "", "")
+	}
+
+	for name, redirect := range map[string][]string{"missing": nil,
+		"another": {redirectURI + "/x"}, "empty": {""}} {
+		r := exchange(codeQuery(clientID, challenge), redirect)
+		assert.Equal(t, http.StatusBadRequest, r.status, name)
+		assert.Equal(t, "invalid_grant", oauthErr(r), name)
+	}
+	r := exchange(codeQuery(clientID, challenge), []string{redirectURI})
+	assert.Equal(t, http.StatusOK, r.status, r.body)
+
+	// A client's one registered URI, used without being named, need not be named later.
+	rec := o.do("POST", "/api/oauth/clients", key, map[string]any{"name": "one",
+		"public": true, "redirect_uris": []string{redirectURI}})
+	require.Equal(t, http.StatusCreated, rec.Code, rec.Body.String())
+	clientID = decode(t, rec)["client"].(map[string]any)["client_id"].(string)
+	q := codeQuery(clientID, challenge)
+	q.Del("redirect_uri")
+	r = exchange(q, nil)
+	assert.Equal(t, http.StatusOK, r.status, r.body)
+}
+
 func TestOAuthAuthorizeRefusals(t *testing.T) {
 	o := newOAuthEnv(t)
 	_, key := o.account("a@example.com", store.RoleUser, "full")
@@ -256,6 +295,15 @@ func TestOAuthClientCredentials(t *testing.T) {
 	requireError(t, o.do("POST", "/api/keys", access, map[string]any{"name": "x"}),
 		http.StatusForbidden, CodeForbidden)
 
+	// The grant is in the audit trail, with its client and scope.
+	rec := o.do("GET", "/api/admin/audit?event=oauth.token_issued", o.adminKey(), nil)
+	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+	events := decode(t, rec)["events"].([]any)
+	require.Len(t, events, 1)
+	details := events[0].(map[string]any)["details"].(map[string]any)
+	assert.Equal(t, id, details["client_id"])
+	assert.Equal(t, "read", details["scopes"])
+
 	// A public client has no credentials; passwords are no grant here.
 	pub := o.client(key, true)["client_id"].(string)
 	r = o.token("/oauth/token", url.Values{"grant_type": {"client_credentials"},
@@ -273,7 +321,8 @@ func (o *oauthEnv) codeTokens(key, clientID string) map[string]any {
 	verifier, challenge := pkcePair()
 	code := o.authorize(key, codeQuery(clientID, challenge)).Get("code")
 	r := o.token("/oauth/token", url.Values{"grant_type": {"authorization_code"},
-		"code": {code}, "client_id": {clientID}, "code_verifier": {verifier}}, "", "")
+		"code": {code}, "client_id": {clientID}, "code_verifier": {verifier},
+		"redirect_uri": {redirectURI}}, "", "")
 	require.Equal(o.t, http.StatusOK, r.status, r.body)
 	return r.body
 }
@@ -339,7 +388,8 @@ func TestOAuthTokensExpire(t *testing.T) {
 	code := o.authorize(key, codeQuery(clientID, challenge)).Get("code")
 	o.clock.Advance(2 * time.Minute)
 	r := o.token("/oauth/token", url.Values{"grant_type": {"authorization_code"},
-		"code": {code}, "client_id": {clientID}, "code_verifier": {verifier}}, "", "")
+		"code": {code}, "client_id": {clientID}, "code_verifier": {verifier},
+		"redirect_uri": {redirectURI}}, "", "")
 	assert.Equal(t, "invalid_grant", oauthErr(r))
 
 	o.clock.Advance(time.Hour)

@@ -46,14 +46,17 @@ func (a *API) exchangeCode(c *gin.Context, form url.Values) (*tokenReply, error)
 		refresh: slices.Contains(strings.Split(cl.GrantTypes, ","), grantRefresh)})
 }
 
-// checkCode checks that the code was issued to cl for the same redirect
-// URI, and that the PKCE verifier matches its challenge.
+// checkCode checks that the code was issued to cl, that the token request
+// repeats the authorization request's redirect_uri exactly when that one
+// named it (RFC 6749 section 4.1.3), and that the PKCE verifier matches its
+// challenge.
 func checkCode(code *store.OAuthCode, cl *store.OAuthClient, form url.Values) error {
 	if code.ClientID != cl.ID {
 		return oauthError("invalid_grant", "the code was issued to another client")
 	}
-	if r := form.Get("redirect_uri"); r != "" && r != code.RedirectURI {
-		return oauthError("invalid_grant", "redirect_uri differs from the authorization's")
+	if code.RedirectURI != "" && form.Get("redirect_uri") != code.RedirectURI {
+		return oauthError("invalid_grant",
+			"redirect_uri must be the authorization request's, exactly")
 	}
 	verifier := form.Get("code_verifier")
 	switch {

@@ -231,15 +231,19 @@ func expiry(typ string, date *string, now time.Time) (*time.Time, error) {
 }
 
 // parseExpiry reads a date, meaning the end of that day in UTC, or an RFC
-// 3339 time, truncated to the second as the key carries it.
+// 3339 time, truncated to the second as the key carries it. The end must fall
+// before the year 10000, which neither RFC 3339 nor the stores can write.
 func parseExpiry(v string) (time.Time, error) {
-	if d, err := time.Parse(time.DateOnly, v); err == nil {
-		return d.AddDate(0, 0, 1), nil
+	t, err := time.Parse(time.DateOnly, v)
+	if err == nil {
+		t = t.AddDate(0, 0, 1)
+	} else if t, err = time.Parse(time.RFC3339, v); err == nil {
+		t = t.UTC().Truncate(time.Second)
 	}
-	t, err := time.Parse(time.RFC3339, v)
 	if err != nil || t.Year() > 9999 {
 		return time.Time{}, fieldError("expiry_date",
-			"expiry_date must be a date such as 2030-01-01 or an RFC 3339 time")
+			"expiry_date must be a date such as 2030-01-01 or an RFC 3339 time "+
+				"before the year 10000")
 	}
-	return t.UTC().Truncate(time.Second), nil
+	return t, nil
 }
