@@ -1,0 +1,2 @@
+-- Migration 7 is reserved for a change being made on another branch; this placeholder
+-- keeps the numbering without gaps until that branch is merged, and is dropped then.
