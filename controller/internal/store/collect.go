@@ -48,12 +48,39 @@ func (s *Store) Collection() *Collection { return &Collection{db: s.db} }
 // unfinished are the statuses of a backup that may still commit.
 var unfinished = []string{JobQueued, JobRunning}
 
-// Accounts lists every account that has packs, in id order.
+// Accounts lists every account that has packs or completed backups, in id order.
 func (r *Collection) Accounts(ctx context.Context) ([]string, error) {
 	var out []string
-	err := r.db.WithContext(ctx).Table("packs").Distinct("account_id").Order("account_id").
-		Pluck("account_id", &out).Error
-	return out, wrap("list accounts with packs", err)
+	err := r.db.WithContext(ctx).Raw("SELECT account_id FROM packs UNION "+
+		"SELECT account_id FROM backups WHERE status = ? ORDER BY account_id", JobCompleted).
+		Scan(&out).Error
+	return out, wrap("list accounts with data", err)
+}
+
+// StoredBytes sums the packs of the accounts (every account's when accountIDs is nil)
+// that are not deleted.
+func (r *Collection) StoredBytes(ctx context.Context, accountIDs []string) (int64, error) {
+	q := r.db.WithContext(ctx).Table("packs").Where("deleted_at IS NULL")
+	if accountIDs != nil {
+		q = q.Where("account_id IN ?", accountIDs)
+	}
+	var n int64
+	err := q.Select("COALESCE(SUM(size), 0)").Scan(&n).Error
+	return n, wrap("sum stored bytes", err)
+}
+
+// PackIDs returns the id of every pack that has a row, deleted or not: a pack file
+// without one is an orphan.
+func (r *Collection) PackIDs(ctx context.Context) (map[string]bool, error) {
+	var ids []string
+	if err := r.db.WithContext(ctx).Table("packs").Pluck("id", &ids).Error; err != nil {
+		return nil, wrap("list pack ids", err)
+	}
+	out := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		out[id] = true
+	}
+	return out, nil
 }
 
 // LiveSnapshots lists the account's snapshots whose data must stay: completed backups
@@ -258,13 +285,13 @@ func (r *Collection) MarkPackDeleted(ctx context.Context, packID string, now tim
 	return res.RowsAffected == 1, nil
 }
 
-// PacksDeletedBefore lists up to limit packs marked deleted before cutoff, whose files
+// PacksDeletedBefore lists up to limit packs marked deleted at or before cutoff, whose files
 // may go.
 func (r *Collection) PacksDeletedBefore(ctx context.Context, cutoff time.Time, limit int) (
 	[]string, error) {
 	var out []string
 	err := r.db.WithContext(ctx).Table("packs").
-		Where("deleted_at IS NOT NULL AND deleted_at < ?", dbTime(cutoff)).
+		Where("deleted_at IS NOT NULL AND deleted_at <= ?", dbTime(cutoff)).
 		Order("id").Limit(limit).Pluck("id", &out).Error
 	return out, wrap("list deleted packs", err)
 }
@@ -274,14 +301,6 @@ func (r *Collection) RemovePack(ctx context.Context, packID string) error {
 	err := r.db.WithContext(ctx).Exec("DELETE FROM packs WHERE id = ? AND deleted_at IS NOT NULL",
 		packID).Error
 	return wrap("remove pack", err)
-}
-
-// PackKnown reports whether the pack has a row, deleted or not: a pack file without one is
-// an orphan.
-func (r *Collection) PackKnown(ctx context.Context, packID string) (bool, error) {
-	var n int64
-	err := r.db.WithContext(ctx).Table("packs").Where("id = ?", packID).Count(&n).Error
-	return n > 0, wrap("find pack", err)
 }
 
 // inBatches runs fn in one transaction per batch of ids.

@@ -96,8 +96,13 @@ func (r *Maintenance) ClaimPeriodic(ctx context.Context, task string, now, next 
 	run any) (bool, error) {
 	claimed := false
 	err := r.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		res := tx.Table("maintenance").
-			Where("name = ? AND (next_due IS NULL OR next_due <= ?)", task, dbTime(now)).
+		// The first periodic run comes one period after the first controller starts.
+		err := tx.Table("maintenance").Where("name = ? AND next_due IS NULL", task).
+			Update("next_due", dbTime(next)).Error
+		if err != nil {
+			return err
+		}
+		res := tx.Table("maintenance").Where("name = ? AND next_due <= ?", task, dbTime(now)).
 			Update("next_due", dbTime(next))
 		if res.Error != nil || res.RowsAffected == 0 {
 			return res.Error

@@ -60,11 +60,16 @@ func (r *Packs) Of(ctx context.Context, accountID string) ([]Pack, error) {
 	return out, wrap("list packs", err)
 }
 
-// Entries lists where the index, and any collection's condemned rows, place blobs in
-// the pack.
-func (r *Packs) Entries(ctx context.Context, packID string) ([]BlobEntry, error) {
+// Entries lists where the index places blobs in the pack, in pack order, and with
+// condemned also where a collection's condemned rows do.
+func (r *Packs) Entries(ctx context.Context, packID string, condemned bool) ([]BlobEntry,
+	error) {
+	tables := []string{"blobs"}
+	if condemned {
+		tables = append(tables, "gc_condemned")
+	}
 	var out []BlobEntry
-	for _, table := range []string{"blobs", "gc_condemned"} {
+	for _, table := range tables {
 		var rows []blobRow
 		err := r.db.WithContext(ctx).Table(table).
 			Select("id", "kind", "pack_offset", "length", "raw_length").

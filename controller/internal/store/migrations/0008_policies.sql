@@ -98,8 +98,8 @@ CREATE INDEX storage_checks_account_idx ON storage_checks (account_id, created_a
 CREATE INDEX storage_checks_status_idx ON storage_checks (status, created_at);
 
 -- Leases on the storage's maintenance tasks ('gc', 'check'): the holder runs the task's
--- queued work alone until lease_until, and next_due is when the periodic run is due.
--- A NULL next_due is due at once.
+-- queued work alone until lease_until, and next_due is when the periodic run is due
+-- (NULL until a controller first looks: the first run comes one period later).
 CREATE TABLE maintenance (
     name        TEXT PRIMARY KEY,
     holder      TEXT NOT NULL DEFAULT '',
