@@ -24,6 +24,7 @@ type backupView struct {
 	Warnings        []string           `json:"warnings"`
 	Error           *string            `json:"error,omitempty"`
 	Attempt         int                `json:"attempt"`
+	PolicyID        *string            `json:"policy_id"`
 	CreatedAt       string             `json:"created_at"`
 	StartedAt       *string            `json:"started_at"`
 	CompletedAt     *string            `json:"completed_at"`
@@ -71,6 +72,9 @@ func viewBackup(b *store.Backup) backupView {
 	if b.StartedAt != nil && b.CompletedAt != nil {
 		d := b.CompletedAt.Sub(*b.StartedAt).Seconds()
 		v.DurationSeconds = &d
+	}
+	if b.PolicyID != "" {
+		v.PolicyID = &b.PolicyID
 	}
 	v.Sources = viewSources(b)
 	return v

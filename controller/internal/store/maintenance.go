@@ -222,3 +222,19 @@ func optionalAccount(id string) *string {
 	}
 	return &id
 }
+
+// Pending returns the queued run of exactly this scope (every account's for ""), or
+// ErrNotFound.
+func (r Runs[T]) Pending(ctx context.Context, accountID string) (*T, error) {
+	var out T
+	q := r.db.WithContext(ctx).Table(r.table).Where("status = ?", RunQueued)
+	if accountID == "" {
+		q = q.Where("account_id IS NULL")
+	} else {
+		q = q.Where("account_id = ?", accountID)
+	}
+	if err := q.Order("created_at").Take(&out).Error; err != nil {
+		return nil, wrap("pending "+r.table, err)
+	}
+	return &out, nil
+}
