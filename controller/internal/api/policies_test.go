@@ -15,7 +15,7 @@ import (
 
 func nightly() map[string]any {
 	return map[string]any{"name": "nightly", "schedule": "30 2 * * *",
-		"sources": []any{map[string]any{"type": "filesystem", "paths": []any{"/srv"}}},
+		"sources":   []any{map[string]any{"type": "filesystem", "paths": []any{"/srv"}}},
 		"retention": map[string]any{"keep_daily": 7, "keep_weekly": 4}}
 }
 
