@@ -64,9 +64,7 @@ func viewPolicy(p *store.Policy) policyView {
 	for _, s := range sources {
 		sv := policySourceView{Type: s.Type, Name: s.Name, Paths: s.Paths, Exclude: s.Exclude}
 		if c := s.Connection; c != nil {
-			sv.Engine = c.Engine
-			sv.Connection = &connectionView{Host: c.Host, Port: c.Port, Database: c.Database,
-				Username: c.Username, SSLMode: c.SSLMode}
+			sv.Engine, sv.Connection = c.Engine, viewConnection(c)
 		}
 		v.Sources = append(v.Sources, sv)
 	}

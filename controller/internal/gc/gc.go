@@ -173,9 +173,8 @@ func (c *Collector) Collect(ctx context.Context, run *store.GCRun) (st *Stats, e
 		if err == nil {
 			return
 		}
-		if _, rerr := c.st.Collection().ResurrectRun(context.WithoutCancel(ctx), run.ID); rerr != nil {
-			err = errors.Join(err, rerr)
-		}
+		_, rerr := c.st.Collection().ResurrectRun(context.WithoutCancel(ctx), run.ID)
+		err = errors.Join(err, rerr)
 	}()
 	accounts, scope, err := c.accounts(ctx, run)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -114,17 +115,12 @@ func TestBlobToldPresentSurvives(t *testing.T) {
 	assert.Len(t, toSend, 3+2, "only the new file's chunks and the new trees")
 
 	c := newCollector(e, noGrace)
-	run := queue(t, e)
-	done := make(chan error, 1)
-	go func() {
-		_, err := c.Collect(context.Background(), run)
-		done <- err
-	}()
-	waitPhase(t, e, run.ID, gc.PhaseWait)
+	run, done := collectUntilWait(context.Background(), t, e, c)
 	chunk := old.IDs()[0]
 	assert.Equal(t, []bool{true}, missing(t, e, chunk), "condemned: answered absent")
-	_, err := e.Store.Blobs().Locate(context.Background(), e.Account, []blob.ID{chunk})
+	locs, err := e.Store.Blobs().Locate(context.Background(), e.Account, []blob.ID{chunk})
 	require.NoError(t, err)
+	assert.Contains(t, locs, chunk, "but still readable")
 	select {
 	case err := <-done:
 		t.Fatalf("collection ended while a backup told of its chunks ran: %v", err)
@@ -138,6 +134,21 @@ func TestBlobToldPresentSurvives(t *testing.T) {
 	assert.Equal(t, []bool{false}, missing(t, e, chunk), "put back")
 	final := finished(t, e, run.ID)
 	assert.Contains(t, final.Barrier, again.ID)
+}
+
+// collectUntilWait starts a collection of the account and returns once it waits for the
+// running backups; done receives Collect's result.
+func collectUntilWait(ctx context.Context, t *testing.T, e *snaptest.Env, c *gc.Collector) (
+	*store.GCRun, <-chan error) {
+	t.Helper()
+	run := queue(t, e)
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.Collect(ctx, run)
+		done <- err
+	}()
+	waitPhase(t, e, run.ID, gc.PhaseWait)
+	return run, done
 }
 
 // waitPhase waits until the collection run has reached phase.
@@ -170,13 +181,7 @@ func TestNewBackupDuringWaitSendsAgain(t *testing.T) {
 	holder.Ask()
 
 	c := newCollector(e, noGrace)
-	run := queue(t, e)
-	done := make(chan error, 1)
-	go func() {
-		_, err := c.Collect(context.Background(), run)
-		done <- err
-	}()
-	waitPhase(t, e, run.ID, gc.PhaseWait)
+	_, done := collectUntilWait(context.Background(), t, e, c)
 
 	late := e.Start(files)
 	assert.Len(t, late.Ask(), len(old.IDs()), "every blob is condemned: all are sent again")
@@ -204,14 +209,8 @@ func TestInterruptedCollectionPutsBack(t *testing.T) {
 	holder.Ask()
 
 	c := newCollector(e, noGrace)
-	run := queue(t, e)
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		_, err := c.Collect(ctx, run)
-		done <- err
-	}()
-	waitPhase(t, e, run.ID, gc.PhaseWait)
+	_, done := collectUntilWait(ctx, t, e, c)
 	assert.Equal(t, []bool{true}, missing(t, e, old.Root))
 	cancel()
 	require.ErrorIs(t, <-done, context.Canceled)
@@ -270,3 +269,41 @@ func TestOrphanPacksDeleted(t *testing.T) {
 }
 
 const hex64 = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+// TestSparsePackRewritten leaves a pack mostly garbage: its live blobs move to a new
+// pack, and its file goes once the file grace has passed.
+func TestSparsePackRewritten(t *testing.T) {
+	e := snaptest.New(t, storetest.Open(t), repo.Options{FlushAfter: time.Hour})
+	small := snaptest.RandomFiles("small", 1, 8<<10)
+	big := snaptest.RandomFiles("big", 1, 200<<10)
+	first := e.Run(snaptest.Merge(small, big))
+	sparse := e.PackOf(first.IDs()[0])
+	keep := e.Run(small)
+	forget(t, e, first)
+
+	var mu sync.Mutex
+	now := time.Now()
+	cfg := noGrace
+	cfg.FileGrace = time.Hour
+	cfg.Now = func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		return now
+	}
+	c := newCollector(e, cfg)
+	st := collect(t, e, c)
+	assert.Equal(t, 1, st.PacksRewritten)
+	assert.Equal(t, 1, st.PacksWritten)
+	assert.EqualValues(t, 2, st.BlobsMoved, "the small file's chunks")
+	assert.NotEqual(t, sparse, e.PackOf(keep.IDs()[0]), "moved to the new pack")
+	requireRestores(t, e, keep, small)
+	assert.FileExists(t, e.PackPath(sparse), "kept for readers during the file grace")
+
+	mu.Lock()
+	now = now.Add(2 * time.Hour)
+	mu.Unlock()
+	st = collect(t, e, c)
+	assert.Equal(t, 1, st.FilesDeleted)
+	assert.NoFileExists(t, e.PackPath(sparse))
+	requireRestores(t, e, keep, small)
+}

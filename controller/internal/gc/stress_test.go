@@ -139,7 +139,8 @@ func TestBackupsAndCollectionsTogether(t *testing.T) {
 
 // backupSlowly runs a backup with pauses between asking and sending, so collections
 // fall between the two.
-func backupSlowly(t *testing.T, e *snaptest.Env, files snaptest.Files, r *rand.Rand) *snaptest.Backup {
+func backupSlowly(t *testing.T, e *snaptest.Env, files snaptest.Files,
+	r *rand.Rand) *snaptest.Backup {
 	b := e.Start(files)
 	for {
 		b.Ask()

@@ -145,7 +145,8 @@ func TestNoOverlap(t *testing.T) {
 	require.NoError(t, err)
 
 	second := w.policy(p.ID).NextRunAt
-	for _, at := range []time.Time{second, second.Add(30 * time.Minute), second.Add(2 * time.Hour)} {
+	later := []time.Time{second, second.Add(30 * time.Minute), second.Add(2 * time.Hour)}
+	for _, at := range later {
 		assert.Zero(t, w.due(at), "the first run is still running at %s", at)
 	}
 	assert.Equal(t, second.UTC(), w.policy(p.ID).NextRunAt.UTC(), "the run stays due")
@@ -181,7 +182,9 @@ func TestDaylightSavingChanges(t *testing.T) {
 			skipped := w.addPolicy("skipped", "30 2 * * *", "America/New_York", "{}", from)
 			repeated := w.addPolicy("repeated", "30 1 * * *", "America/New_York", "{}", from)
 			for now := from; now.Before(to); now = now.Add(5 * time.Minute) {
-				w.due(now)
+				if w.due(now) == 0 {
+					continue
+				}
 				for _, p := range []*store.Policy{skipped, repeated} {
 					for _, b := range w.runs(p.ID) {
 						if b.Status == store.JobQueued {
@@ -196,7 +199,8 @@ func TestDaylightSavingChanges(t *testing.T) {
 				days := map[string]int{}
 				for _, b := range w.runs(p.ID) {
 					days[b.CreatedAt.In(ny).Format("2006-01-02")]++
-					if slot := slots[p.ID]; b.CreatedAt.UTC().Format("01-02") == slot.Format("01-02") {
+					slot := slots[p.ID]
+					if b.CreatedAt.UTC().Format("01-02") == slot.Format("01-02") {
 						// Started on the first tick at or after the slot plus the offset.
 						assert.False(t, b.CreatedAt.Before(slot), "%s at %s", p.Name, b.CreatedAt)
 						assert.Less(t, b.CreatedAt.Sub(slot), policy.DefaultSpread+5*time.Minute,

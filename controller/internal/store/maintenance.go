@@ -81,8 +81,8 @@ func (r *Maintenance) Acquire(ctx context.Context, task, holder string, now, unt
 
 // Release gives the task's lease up, if holder holds it.
 func (r *Maintenance) Release(ctx context.Context, task, holder string) error {
-	err := r.db.WithContext(ctx).Table("maintenance").Where("name = ? AND holder = ?", task, holder).
-		Updates(map[string]any{"holder": "", "lease_until": nil}).Error
+	err := r.db.WithContext(ctx).Table("maintenance").
+		Where("name = ? AND holder = ?", task, holder).Updates(map[string]any{"holder": "", "lease_until": nil}).Error
 	if err != nil {
 		return fmt.Errorf("release %s lease: %w", task, err)
 	}

@@ -31,8 +31,8 @@ func (r *Packs) Move(ctx context.Context, p *Pack, entries []BlobEntry,
 			return err
 		}
 		for _, e := range entries {
-			res := tx.Table("blobs").
-				Where("account_id = ? AND id = ? AND pack_id = ?", p.AccountID, e.ID[:], from[e.ID]).
+			res := tx.Table("blobs").Where("account_id = ? AND id = ? AND pack_id = ?",
+				p.AccountID, e.ID[:], from[e.ID]).
 				Updates(map[string]any{"pack_id": p.ID, "pack_offset": e.Offset,
 					"length": e.Length})
 			if res.Error != nil {
