@@ -276,6 +276,7 @@ func (a *API) listBackups(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
+	f.PolicyID = c.Query("policy_id")
 	p := pageOf(c)
 	list, total, err := a.store.Backups().List(c.Request.Context(), scopeOf(accountFrom(c)), f,
 		p.Limit, p.Offset)

@@ -141,6 +141,9 @@ func TestDeleteBackupForgetsIt(t *testing.T) {
 		CodeNotFound)
 	rec = env.do("GET", "/api/backups", key, nil)
 	assert.EqualValues(t, 1, decode(t, rec)["total"], "only the running one is listed")
+	mk(store.JobCompleted, "pol_nightly")
+	rec = env.do("GET", "/api/backups?policy_id=pol_nightly", key, nil)
+	assert.EqualValues(t, 1, decode(t, rec)["total"], "the policy's backup not deleted")
 	e := requireError(t, env.do("POST", "/api/restore/create", key, map[string]any{
 		"backup_id": done, "targets": []any{map[string]any{"type": "filesystem",
 			"path": "/tmp/x"}}}), http.StatusBadRequest, CodeValidation)
