@@ -14,6 +14,7 @@ import (
 
 	"github.com/grim-reaper/grim/controller/internal/check"
 	"github.com/grim-reaper/grim/controller/internal/repo"
+	"github.com/grim-reaper/grim/controller/internal/scheduler"
 	"github.com/grim-reaper/grim/controller/internal/snaptest"
 	"github.com/grim-reaper/grim/controller/internal/store"
 	"github.com/grim-reaper/grim/controller/internal/store/storetest"
@@ -56,10 +57,16 @@ func (l *ledger) pick(r *rand.Rand, keep int) (made, bool) {
 // as they complete, and collects garbage all the while with no grace period, so that
 // every collection condemns what the running backups have been told exists. Afterwards
 // every backup not forgotten restores bit for bit, a full check finds nothing wrong, and
-// forgetting most backups gives most of the space back.
+// once retention expires all but the newest backup, a collection gives the space back.
 func TestBackupsAndCollectionsTogether(t *testing.T) {
 	e := snaptest.New(t, storetest.Open(t), repo.Options{PackSize: 64 << 10,
 		FlushAfter: 20 * time.Millisecond})
+	pol := &store.Policy{ID: store.NewID("pol"), AccountID: e.Account, Name: "all",
+		AgentID: "agent_test", Sources: "[]", Options: "{}", Schedule: "@daily",
+		Timezone: "UTC", Retention: "{}", NextRunAt: time.Now().Add(time.Hour),
+		CreatedAt: time.Now(), UpdatedAt: time.Now()}
+	require.NoError(t, e.Store.Policies().Create(context.Background(), pol))
+	e.PolicyID = pol.ID
 	pool := make([]snaptest.Files, 40)
 	for i := range pool {
 		pool[i] = snaptest.RandomFiles(fmt.Sprintf("pool/%02d", i), 1, 4<<10+i*1500)
@@ -112,12 +119,17 @@ func TestBackupsAndCollectionsTogether(t *testing.T) {
 	}
 	requireClean(t, e)
 
-	// Forget all but one backup: the space of the others comes back.
+	// The policy's retention now keeps only its newest backup: expiry forgets the rest,
+	// and the collection after it gives their space back.
 	before := e.StoredBytes()
-	for len(book.live) > 1 {
-		m, _ := book.pick(rand.New(rand.NewPCG(1, 2)), 1)
-		forget(t, e, m.b)
-	}
+	newest := book.newest(t, e)
+	pol.Retention = `{"keep_last":1}`
+	require.NoError(t, e.Store.Policies().Update(context.Background(), pol))
+	expired, err := scheduler.New(scheduler.Config{}, e.Store, nil, nil).
+		Expire(context.Background(), time.Now())
+	require.NoError(t, err)
+	assert.EqualValues(t, len(book.live)-1, expired)
+	book.live, book.gone = []made{newest}, book.gone+int(expired)
 	st := collect(t, e, c)
 	after := e.StoredBytes()
 	keptData := 0
@@ -135,6 +147,22 @@ func TestBackupsAndCollectionsTogether(t *testing.T) {
 	assert.Less(t, after, int64(keptData)*3/2, "what stays is about what is kept")
 	requireRestores(t, e, book.live[0].b, book.live[0].files)
 	requireClean(t, e)
+}
+
+// newest returns the live backup that started last, as retention orders them.
+func (l *ledger) newest(t *testing.T, e *snaptest.Env) made {
+	t.Helper()
+	var best made
+	var at time.Time
+	for _, m := range l.live {
+		row, err := e.Store.Backups().Get(context.Background(), "", m.b.ID)
+		require.NoError(t, err)
+		later := row.StartedAt.After(at) || row.StartedAt.Equal(at) && m.b.ID > best.b.ID
+		if best.b == nil || later {
+			best, at = m, *row.StartedAt
+		}
+	}
+	return best
 }
 
 // backupSlowly runs a backup with pauses between asking and sending, so collections

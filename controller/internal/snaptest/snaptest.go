@@ -49,6 +49,8 @@ type Env struct {
 	Keys    *keyring.Keyring
 	Account string
 	Codec   *blob.Codec
+	// PolicyID, when set, is the policy the backups Start makes name.
+	PolicyID string
 }
 
 // New opens a repo with opts on st and fresh local storage, and creates an account with
@@ -127,7 +129,8 @@ func (e *Env) Start(files Files) *Backup {
 	b := &Backup{e: e, ID: store.NewID("backup"), blobs: map[blob.ID]sealedBlob{}}
 	row := &store.Backup{ID: b.ID, AccountID: e.Account, AgentID: "agent_test",
 		Status: store.JobQueued, Sources: `[{"type":"filesystem","paths":["/data"]}]`,
-		Options: "{}", Warnings: "[]", SourceResults: "[]", CreatedAt: now, UpdatedAt: now}
+		Options: "{}", Warnings: "[]", SourceResults: "[]", PolicyID: e.PolicyID,
+		CreatedAt: now, UpdatedAt: now}
 	require.NoError(e.t, e.Store.Backups().Create(ctx, row))
 	b.claim()
 	b.Root = b.dir(files, true)
