@@ -157,8 +157,8 @@ func (l *ledger) newest(t *testing.T, e *snaptest.Env) made {
 	for _, m := range l.live {
 		row, err := e.Store.Backups().Get(context.Background(), "", m.b.ID)
 		require.NoError(t, err)
-		later := row.StartedAt.After(at) || row.StartedAt.Equal(at) && m.b.ID > best.b.ID
-		if best.b == nil || later {
+		if best.b == nil || row.StartedAt.After(at) ||
+			row.StartedAt.Equal(at) && m.b.ID > best.b.ID {
 			best, at = m, *row.StartedAt
 		}
 	}
