@@ -142,3 +142,40 @@ func TestPeriodicRunsQueuedOncePerPeriod(t *testing.T) {
 	assert.JSONEq(t, `[{"pack_id":"p","account_id":"","problem":"missing","backups":["b"]}]`,
 		checks[0].Damaged)
 }
+
+// TestRunOfADeadControllerTakenOver leaves a collection running under a lease whose
+// holder is gone: nobody else works while the lease holds, and once it lapses the next
+// controller runs the collection again from the start.
+func TestRunOfADeadControllerTakenOver(t *testing.T) {
+	st := storetest.Open(t)
+	ctx := context.Background()
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	run := store.NewGCRun("", start)
+	require.NoError(t, st.GCRuns().Create(ctx, run))
+	require.NoError(t, st.GCRuns().Begin(ctx, run.ID, start))
+	ok, err := st.Maintenance().Acquire(ctx, store.TaskGC, "ctl_dead", start,
+		start.Add(time.Minute))
+	require.NoError(t, err)
+	require.True(t, ok)
+
+	var mu sync.Mutex
+	clock := start.Add(30 * time.Second)
+	now := func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		return clock
+	}
+	w := &work{}
+	alive := maintenance.New(maintenance.Config{Now: now}, st, w, w, nil)
+	require.NoError(t, alive.Tick(ctx))
+	assert.Empty(t, w.ran, "the dead holder's lease still holds")
+
+	mu.Lock()
+	clock = start.Add(2 * time.Minute)
+	mu.Unlock()
+	require.NoError(t, alive.Tick(ctx))
+	assert.Equal(t, []string{run.ID}, w.ran)
+	got, err := st.GCRuns().Get(ctx, "", run.ID)
+	require.NoError(t, err)
+	assert.Equal(t, store.RunCompleted, got.Status)
+}
