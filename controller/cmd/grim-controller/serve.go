@@ -61,6 +61,14 @@ func newServeCmd() *cobra.Command {
 	f.StringVar(&c.PublicAgentAddr, "public-agent-addr", "",
 		"HOST:PORT agents reach the agent endpoint at (default: --agent-addr, or the "+
 			"request's host with its port)")
+	f.DurationVar(&c.GCInterval, "gc-interval", c.GCInterval,
+		"automatic garbage collection of every account; 0 turns it off")
+	f.DurationVar(&c.GCGrace, "gc-grace", c.GCGrace,
+		"how long collection spares newly stored blobs and keeps deleted packs' files")
+	f.DurationVar(&c.CheckInterval, "check-interval", c.CheckInterval,
+		"automatic storage check of every account; 0 turns it off")
+	f.Float64Var(&c.CheckReadPercent, "check-read-data", c.CheckReadPercent,
+		"percentage of packs an automatic check reads whole")
 	f.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
 	f.StringVar(&o.logFormat, "log-format", "text", "text, json or journal (systemd)")
 	return cmd

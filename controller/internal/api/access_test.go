@@ -60,6 +60,17 @@ func newAliceWorld(t *testing.T, env *testEnv) *aliceWorld {
 		Skipped: "[]", CreatedAt: now, UpdatedAt: now}
 	require.NoError(t, env.store.Restores().Create(ctx, r))
 	w.ids["restore"] = r.ID
+	pol := &store.Policy{ID: store.NewID("pol"), AccountID: alice.ID, Name: "nightly",
+		AgentID: w.ids["agent"], Sources: "[]", Options: "{}", Schedule: "@daily",
+		Timezone: "UTC", Retention: "{}", NextRunAt: now, CreatedAt: now, UpdatedAt: now}
+	require.NoError(t, env.store.Policies().Create(ctx, pol))
+	w.ids["policy"] = pol.ID
+	gcRun := store.NewGCRun(alice.ID, now)
+	require.NoError(t, env.store.GCRuns().Create(ctx, gcRun))
+	w.ids["gc"] = gcRun.ID
+	chk := store.NewStorageCheck(alice.ID, 0, now)
+	require.NoError(t, env.store.StorageChecks().Create(ctx, chk))
+	w.ids["check"] = chk.ID
 	w.ids["client"] = env.client(aliceKey, false)["client_id"].(string)
 	w.ids["license"] = env.generate(aliceKey, nil)["id"].(string)
 	return w
@@ -95,7 +106,20 @@ func (w *aliceWorld) routeTable() []routeCase {
 		{"GET", "/api/backup/:id", "/api/backup/" + id["backup"], accessUser, true},
 		{"POST", "/api/backup/:id/cancel", "/api/backup/" + id["backup"] + "/cancel", accessUser,
 			true},
+		{"DELETE", "/api/backup/:id", "/api/backup/" + id["backup"], accessUser, true},
 		{"GET", "/api/backups", "/api/backups", accessUser, false},
+		{"POST", "/api/policies", "/api/policies", accessUser, false},
+		{"GET", "/api/policies", "/api/policies", accessUser, false},
+		{"GET", "/api/policies/:id", "/api/policies/" + id["policy"], accessUser, true},
+		{"PUT", "/api/policies/:id", "/api/policies/" + id["policy"], accessUser, true},
+		{"DELETE", "/api/policies/:id", "/api/policies/" + id["policy"], accessUser, true},
+		{"POST", "/api/storage/gc", "/api/storage/gc", accessUser, false},
+		{"GET", "/api/storage/gc", "/api/storage/gc", accessUser, false},
+		{"GET", "/api/storage/gc/:id", "/api/storage/gc/" + id["gc"], accessUser, true},
+		{"POST", "/api/storage/check", "/api/storage/check", accessUser, false},
+		{"GET", "/api/storage/checks", "/api/storage/checks", accessUser, false},
+		{"GET", "/api/storage/checks/:id", "/api/storage/checks/" + id["check"], accessUser,
+			true},
 		{"POST", "/api/restore/create", "/api/restore/create", accessUser, false},
 		{"GET", "/api/restore/:id", "/api/restore/" + id["restore"], accessUser, true},
 		{"GET", "/api/restores", "/api/restores", accessUser, false},

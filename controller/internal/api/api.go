@@ -106,6 +106,9 @@ type Deps struct {
 	// Downloads is the /downloads/ tree: agent packages and the install
 	// script. Nil serves an empty tree.
 	Downloads *downloads.Site
+	// Maintenance is woken when a garbage collection or a storage check is
+	// queued. Nil is allowed.
+	Maintenance MaintenanceService
 }
 
 // API is the controller's HTTP API.
@@ -125,6 +128,7 @@ type API struct {
 	storage func(ctx context.Context) (used, total uint64, err error)
 	secrets Secrets
 	dl      *downloads.Site
+	maint   MaintenanceService
 	// licenses is the license service; nil leaves the license routes out.
 	licenses *license.Service
 
@@ -162,6 +166,7 @@ func New(d Deps) *API {
 		refreshTTL:   d.RefreshTokenTTL,
 		secrets:      d.Secrets,
 		dl:           d.Downloads,
+		maint:        d.Maintenance,
 	}
 	a.applyDefaults()
 	a.limiter = ratelimit.New(ratelimit.Config{Counter: d.Store.RateCounters(), Plans: d.Plans,
@@ -255,6 +260,7 @@ func (a *API) routes() *gin.Engine {
 	authed.POST("/backup/create", a.createBackup)
 	authed.GET("/backup/:id", a.getBackup)
 	authed.POST("/backup/:id/cancel", a.cancelBackup)
+	authed.DELETE("/backup/:id", a.deleteBackup)
 	authed.GET("/backups", a.listBackups)
 	authed.POST("/restore/create", a.createRestore)
 	authed.GET("/restore/:id", a.getRestore)
@@ -262,6 +268,8 @@ func (a *API) routes() *gin.Engine {
 	authed.GET("/user/profile", a.getProfile)
 	authed.PUT("/user/profile", a.putProfile)
 	authed.POST("/user/password", a.changePassword)
+	a.policyRoutes(authed)
+	a.storageRoutes(authed)
 	authed.POST("/oauth/clients", a.createClient)
 	authed.GET("/oauth/clients", a.listClients)
 	authed.DELETE("/oauth/clients/:id", a.deleteClient)

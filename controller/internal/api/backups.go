@@ -77,6 +77,18 @@ func (a *API) createBackup(c *gin.Context) {
 // newBackup checks a request beyond the OpenAPI document and builds the job.
 func (a *API) newBackup(ctx context.Context, acct *store.Account, req createBackupRequest) (
 	*store.Backup, error) {
+	agent, sources, opts, err := a.backupPlan(ctx, acct, req)
+	if err != nil {
+		return nil, err
+	}
+	return a.backupRecord(acct, agent, sources, opts)
+}
+
+// backupPlan checks what a backup request (or a policy) asks for: its agent, its sources
+// with their passwords sealed, and its options with the defaults applied.
+func (a *API) backupPlan(ctx context.Context, acct *store.Account, req createBackupRequest) (
+	*store.Agent, []jobs.Source, jobs.BackupOptions, error) {
+	var none jobs.BackupOptions
 	agentRef := req.Agent
 	var sources []jobs.Source
 	seen := make(map[string]bool)
@@ -84,22 +96,23 @@ func (a *API) newBackup(ctx context.Context, acct *store.Account, req createBack
 		field := fmt.Sprintf("sources[%d]", i)
 		src, err := a.backupSource(acct, field, s, seen)
 		if err != nil {
-			return nil, err
+			return nil, nil, none, err
 		}
 		if s.Agent != "" {
 			if agentRef != "" && agentRef != s.Agent {
-				return nil, validationError("agent", "all sources must name the same agent")
+				return nil, nil, none, validationError("agent",
+					"all sources must name the same agent")
 			}
 			agentRef = s.Agent
 		}
 		sources = append(sources, src)
 	}
 	if len(sources) == 0 {
-		return nil, validationError("sources", "at least one source is required")
+		return nil, nil, none, validationError("sources", "at least one source is required")
 	}
 	agent, err := a.resolveAgent(ctx, acct, agentRef)
 	if err != nil {
-		return nil, err
+		return nil, nil, none, err
 	}
 	for i, s := range sources {
 		if s.Connection == nil {
@@ -108,14 +121,14 @@ func (a *API) newBackup(ctx context.Context, acct *store.Account, req createBack
 		field := fmt.Sprintf("sources[%d].engine", i)
 		err := checkAgentTools(agent, field, s.Connection.Engine, dumpTools(s.Connection.Engine))
 		if err != nil {
-			return nil, err
+			return nil, nil, none, err
 		}
 	}
 	opts, err := backupOptions(req.Options)
 	if err != nil {
-		return nil, err
+		return nil, nil, none, err
 	}
-	return a.backupRecord(acct, agent, sources, opts)
+	return agent, sources, opts, nil
 }
 
 // backupSource checks one source of a backup request.
@@ -263,6 +276,7 @@ func (a *API) listBackups(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
+	f.PolicyID = c.Query("policy_id")
 	p := pageOf(c)
 	list, total, err := a.store.Backups().List(c.Request.Context(), scopeOf(accountFrom(c)), f,
 		p.Limit, p.Offset)

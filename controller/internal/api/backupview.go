@@ -24,6 +24,7 @@ type backupView struct {
 	Warnings        []string           `json:"warnings"`
 	Error           *string            `json:"error,omitempty"`
 	Attempt         int                `json:"attempt"`
+	PolicyID        *string            `json:"policy_id"`
 	CreatedAt       string             `json:"created_at"`
 	StartedAt       *string            `json:"started_at"`
 	CompletedAt     *string            `json:"completed_at"`
@@ -54,6 +55,12 @@ type connectionView struct {
 	SSLMode  string `json:"ssl_mode,omitempty"`
 }
 
+// viewConnection is a stored connection without its password.
+func viewConnection(c *jobs.StoredConn) *connectionView {
+	return &connectionView{Host: c.Host, Port: c.Port, Database: c.Database,
+		Username: c.Username, SSLMode: c.SSLMode}
+}
+
 func viewBackup(b *store.Backup) backupView {
 	v := backupView{
 		ID: b.ID, AgentID: b.AgentID, Status: b.Status, Progress: b.Progress,
@@ -71,6 +78,9 @@ func viewBackup(b *store.Backup) backupView {
 	if b.StartedAt != nil && b.CompletedAt != nil {
 		d := b.CompletedAt.Sub(*b.StartedAt).Seconds()
 		v.DurationSeconds = &d
+	}
+	if b.PolicyID != "" {
+		v.PolicyID = &b.PolicyID
 	}
 	v.Sources = viewSources(b)
 	return v
@@ -94,9 +104,7 @@ func viewSources(b *store.Backup) []backupSourceView {
 		sv := backupSourceView{Type: s.Type, Name: s.Name, Paths: s.Paths, Exclude: s.Exclude,
 			Status: b.Status}
 		if c := s.Connection; c != nil {
-			sv.Engine = c.Engine
-			sv.Connection = &connectionView{Host: c.Host, Port: c.Port, Database: c.Database,
-				Username: c.Username, SSLMode: c.SSLMode}
+			sv.Engine, sv.Connection = c.Engine, viewConnection(c)
 		} else if len(s.Paths) > 0 {
 			sv.Name = s.Paths[0]
 		}

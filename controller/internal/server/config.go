@@ -9,6 +9,9 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/grim-reaper/grim/controller/internal/gc"
+	"github.com/grim-reaper/grim/controller/internal/maintenance"
 )
 
 // Config is the controller's configuration, filled from flags by the serve command.
@@ -39,6 +42,14 @@ type Config struct {
 	// PublicURL and PublicAgentAddr are the API's URL and the agent endpoint as hosts
 	// reach them, for install commands; empty means derived from each request.
 	PublicURL, PublicAgentAddr string
+	// GCInterval and CheckInterval are the periods of the automatic garbage collection
+	// and storage check of every account; zero turns them off.
+	GCInterval, CheckInterval time.Duration
+	// CheckReadPercent is the share of packs an automatic check reads whole.
+	CheckReadPercent float64
+	// GCGrace is how long newly stored blobs are spared by collection and how long the
+	// files of deleted packs stay for readers that located them just before.
+	GCGrace time.Duration
 }
 
 // DefaultDownloadsDir is where the controller's package puts the agent packages.
@@ -47,14 +58,18 @@ const DefaultDownloadsDir = "/usr/share/grim/downloads"
 // DefaultConfig returns the defaults the contract names.
 func DefaultConfig() Config {
 	return Config{
-		DataDir:         "./data",
-		HTTPAddr:        "127.0.0.1:8080",
-		AgentAddr:       "127.0.0.1:8443",
-		AgentTransports: []string{"quic", "tcp"},
-		Heartbeat:       10 * time.Second,
-		ShutdownTimeout: 30 * time.Second,
-		JobQueueTimeout: time.Hour,
-		DownloadsDir:    DefaultDownloadsDir,
+		DataDir:          "./data",
+		HTTPAddr:         "127.0.0.1:8080",
+		AgentAddr:        "127.0.0.1:8443",
+		AgentTransports:  []string{"quic", "tcp"},
+		Heartbeat:        10 * time.Second,
+		ShutdownTimeout:  30 * time.Second,
+		JobQueueTimeout:  time.Hour,
+		DownloadsDir:     DefaultDownloadsDir,
+		GCInterval:       maintenance.DefaultGCEvery,
+		CheckInterval:    maintenance.DefaultCheckEvery,
+		CheckReadPercent: maintenance.DefaultCheckPercent,
+		GCGrace:          gc.DefaultGrace,
 	}
 }
 
@@ -97,6 +112,12 @@ func (c Config) Validate() error {
 	}
 	if c.Heartbeat < 100*time.Millisecond {
 		return errors.New("--heartbeat must be at least 100ms")
+	}
+	if c.GCInterval < 0 || c.CheckInterval < 0 || c.GCGrace < 0 {
+		return errors.New("--gc-interval, --check-interval and --gc-grace must not be negative")
+	}
+	if c.CheckReadPercent < 0 || c.CheckReadPercent > 100 {
+		return errors.New("--check-read-data is a percentage from 0 to 100")
 	}
 	return nil
 }

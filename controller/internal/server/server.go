@@ -16,12 +16,16 @@ import (
 
 	"github.com/grim-reaper/grim/controller/internal/agenthub"
 	"github.com/grim-reaper/grim/controller/internal/api"
+	"github.com/grim-reaper/grim/controller/internal/check"
 	"github.com/grim-reaper/grim/controller/internal/downloads"
+	"github.com/grim-reaper/grim/controller/internal/gc"
 	"github.com/grim-reaper/grim/controller/internal/jobs"
 	"github.com/grim-reaper/grim/controller/internal/keyring"
 	"github.com/grim-reaper/grim/controller/internal/license"
+	"github.com/grim-reaper/grim/controller/internal/maintenance"
 	"github.com/grim-reaper/grim/controller/internal/pki"
 	"github.com/grim-reaper/grim/controller/internal/repo"
+	"github.com/grim-reaper/grim/controller/internal/scheduler"
 	"github.com/grim-reaper/grim/controller/internal/storage"
 	"github.com/grim-reaper/grim/controller/internal/store"
 	"github.com/grim-reaper/grim/internal/buildinfo"
@@ -37,6 +41,8 @@ type Server struct {
 	hub     *agenthub.Hub
 	repo    *repo.Repo
 	runner  *jobs.Runner
+	sched   *scheduler.Scheduler
+	maint   *maintenance.Worker
 	house   *housekeeper
 	http    *http.Server
 	httpLn  net.Listener
@@ -106,6 +112,8 @@ func (s *Server) init(ctx context.Context) error {
 		return err
 	}
 	s.house = newHousekeeper(s.store, s.cfg.Heartbeat, s.baseLog)
+	s.sched = scheduler.New(scheduler.Config{}, s.store, s.runner.Wake, s.baseLog)
+	s.maint = s.maintenance(sto, keys)
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(
@@ -118,12 +126,15 @@ func (s *Server) init(ctx context.Context) error {
 		AgentOfflineAfter: 3 * s.cfg.Heartbeat,
 		Downloads: &downloads.Site{Dir: s.cfg.DownloadsDir, PublicURL: s.cfg.PublicURL,
 			AgentAddr: s.cfg.AgentAddr, PublicAgentAddr: s.cfg.PublicAgentAddr},
-		Storage: sto.Usage,
+		Storage:     sto.Usage,
+		Maintenance: s.maint,
 		Health: []api.HealthCheck{
 			{Name: "database", Check: s.store.Ping},
 			{Name: "storage", Check: storageWritable(s.cfg.storageDir())},
 			{Name: "agent_listener", Check: s.hub.Healthy},
-			{Name: "scheduler", Check: s.house.Healthy},
+			{Name: "scheduler", Check: func(ctx context.Context) error {
+				return errors.Join(s.house.Healthy(ctx), s.sched.Healthy(ctx))
+			}},
 		},
 	}).Handler()
 
@@ -139,6 +150,21 @@ func (s *Server) init(ctx context.Context) error {
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 	return nil
+}
+
+// maintenance builds the worker of garbage collections and storage checks.
+func (s *Server) maintenance(sto storage.Storage, keys *keyring.Keyring) *maintenance.Worker {
+	gcCfg := gc.DefaultConfig()
+	gcCfg.Grace = s.cfg.GCGrace
+	gcCfg.FileGrace = min(gcCfg.FileGrace, s.cfg.GCGrace)
+	collector := gc.New(gcCfg, s.store, s.repo, sto, keys, s.baseLog)
+	// TODO: the webhook service's Alert goes here once it is merged; until then damage a
+	// check finds is logged and stored with the check, and raises no system.alert.
+	var alerts check.Alerter
+	checker := check.New(s.store, s.repo, sto, keys, alerts, s.baseLog)
+	return maintenance.New(maintenance.Config{GCEvery: s.cfg.GCInterval,
+		CheckEvery: s.cfg.CheckInterval, CheckPercent: s.cfg.CheckReadPercent},
+		s.store, collector, checker, s.baseLog)
 }
 
 // HTTPAddr is the address the REST API listens on.
@@ -157,6 +183,8 @@ func (s *Server) Run(ctx context.Context) error {
 	var bg sync.WaitGroup
 	bg.Go(func() { s.house.run(bgCtx) })
 	bg.Go(func() { s.runner.Run(bgCtx) })
+	bg.Go(func() { s.sched.Run(bgCtx) })
+	bg.Go(func() { s.maint.Run(bgCtx) })
 
 	errc := make(chan error, 1)
 	go func() { errc <- s.http.Serve(s.httpLn) }()

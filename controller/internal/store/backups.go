@@ -32,6 +32,8 @@ type Backup struct {
 	Warnings        string // JSON list
 	SourceResults   string // JSON list of what each source stored, set on completion
 	ExpiresAt       *time.Time
+	PolicyID        string     // the policy that started it, if one did
+	ForgottenAt     *time.Time // set when deleted or expired: hidden, its data collectable
 	CreatedAt       time.Time
 	StartedAt       *time.Time
 	CompletedAt     *time.Time
@@ -66,14 +68,21 @@ func (r *Backups) Create(ctx context.Context, b *Backup) error {
 	return wrap("create backup", r.db.WithContext(ctx).Create(b).Error)
 }
 
-// Get returns a backup, or ErrNotFound. An empty accountID finds any account's.
+// Get returns a backup, or ErrNotFound. An empty accountID finds any account's. A
+// forgotten backup is not found.
 func (r *Backups) Get(ctx context.Context, accountID, id string) (*Backup, error) {
-	return getJob[Backup](ctx, r.db, "get backup", accountID, id)
+	b, err := getJob[Backup](ctx, r.db, "get backup", accountID, id)
+	if err == nil && b.ForgottenAt != nil {
+		return nil, fmt.Errorf("get backup: forgotten: %w", ErrNotFound)
+	}
+	return b, err
 }
 
-// List returns a page of backups, newest first, and how many match in all.
+// List returns a page of backups that are not forgotten, newest first, and how many match
+// in all.
 func (r *Backups) List(ctx context.Context, accountID string, f JobFilter, limit,
 	offset int) ([]Backup, int64, error) {
+	f.notForgotten = true
 	return listJobs[Backup](ctx, r.db, "backups", accountID, f, limit, offset)
 }
 

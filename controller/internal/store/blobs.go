@@ -98,30 +98,53 @@ func (r *Blobs) Missing(ctx context.Context, accountID string, ids []blob.ID) ([
 }
 
 // Locate returns where each of ids that the account's index holds lies.
-// Ids it lacks are absent from the map; repeated ids are fine.
+// Ids it lacks are absent from the map; repeated ids are fine. Blobs that a garbage
+// collection has condemned but not yet deleted are found too: a snapshot that was told
+// they exist before they were condemned still reads them.
 func (r *Blobs) Locate(ctx context.Context, accountID string, ids []blob.ID) (
 	map[blob.ID]Location, error,
 ) {
 	out := make(map[blob.ID]Location, len(ids))
+	if err := r.locateIn(ctx, "blobs", accountID, ids, out); err != nil {
+		return nil, err
+	}
+	if len(out) == len(ids) {
+		return out, nil
+	}
+	var rest []blob.ID
+	for _, id := range ids {
+		if _, ok := out[id]; !ok {
+			rest = append(rest, id)
+		}
+	}
+	if err := r.locateIn(ctx, "gc_condemned", accountID, rest, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// locateIn adds to out where the rows of table place ids.
+func (r *Blobs) locateIn(ctx context.Context, table, accountID string, ids []blob.ID,
+	out map[blob.ID]Location) error {
 	for start := 0; start < len(ids); start += lookupBatch {
 		batch := ids[start:min(start+lookupBatch, len(ids))]
 		var rows []blobRow
-		err := r.db.WithContext(ctx).
+		err := r.db.WithContext(ctx).Table(table).
 			Select("id", "kind", "pack_id", "pack_offset", "length", "raw_length").
 			Where("account_id = ? AND id IN ?", accountID, idBytes(batch)).
 			Find(&rows).Error
 		if err != nil {
-			return nil, wrap("locate blobs", err)
+			return wrap("locate blobs", err)
 		}
 		for i := range rows {
 			id, err := blob.IDFromBytes(rows[i].ID)
 			if err != nil {
-				return nil, fmt.Errorf("locate blobs: %w", err)
+				return fmt.Errorf("locate blobs: %w", err)
 			}
 			out[id] = rows[i].location()
 		}
 	}
-	return out, nil
+	return nil
 }
 
 // Stats sums the account's indexed blobs. It reads every one of the

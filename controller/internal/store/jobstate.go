@@ -26,6 +26,8 @@ var ErrLeaseLost = errors.New("job lease lost")
 type JobFilter struct {
 	Status       string
 	CreatedAfter *time.Time
+	PolicyID     string // backups only: those the policy started
+	notForgotten bool   // backups only: leave forgotten ones out
 }
 
 // lifecycle holds the state changes that backups and restores share. table is one of
@@ -235,6 +237,12 @@ func listJobs[T any](ctx context.Context, db *gorm.DB, table, accountID string, 
 	}
 	if f.CreatedAfter != nil {
 		q = q.Where("created_at > ?", dbTime(*f.CreatedAfter))
+	}
+	if f.PolicyID != "" {
+		q = q.Where("policy_id = ?", f.PolicyID)
+	}
+	if f.notForgotten {
+		q = q.Where("forgotten_at IS NULL")
 	}
 	var total int64
 	if err := q.Count(&total).Error; err != nil {
