@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -48,7 +49,17 @@ func (g *globalOptions) client() (*client.Client, error) {
 	return client.New(url, key), nil
 }
 
-// print writes v as indented JSON.
+// do sends one request with the client the flags and environment give, decoding the
+// reply into out (see client.Client.Do).
+func (g *globalOptions) do(ctx context.Context, method, path string, body, out any) error {
+	c, err := g.client()
+	if err != nil {
+		return err
+	}
+	return c.Do(ctx, method, path, body, out)
+}
+
+// printJSON writes v as indented JSON.
 func printJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
