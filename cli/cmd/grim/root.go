@@ -91,7 +91,7 @@ func newRootCmd(getenv func(string) string) *cobra.Command {
 	pf.StringVar(&g.keyFile, "api-key-file", "", "file holding the API key (default $GRIM_API_KEY_FILE)")
 	pf.BoolVar(&g.json, "json", false, "print replies as JSON, for scripts")
 	root.AddCommand(newStatusCmd(g), newKeysCmd(g), newAgentsCmd(g), newBackupCmd(g),
-		newRestoreCmd(g), newPolicyCmd(g), newLicenseCmd(g), &cobra.Command{
+		newRestoreCmd(g), newPolicyCmd(g), newStorageCmd(g), newLicenseCmd(g), &cobra.Command{
 			Use:   "version",
 			Short: "Print the version and commit",
 			Run: func(cmd *cobra.Command, _ []string) {
