@@ -15,8 +15,16 @@ import (
 // its standard output and exit code.
 func (c *controller) grim(t *testing.T, args ...string) (string, int) {
 	t.Helper()
+	out, _, code := c.grimAs(t, c.adminKey, args...)
+	return out, code
+}
+
+// grimAs runs the command-line client with key and returns its standard output, its
+// standard error and its exit code.
+func (c *controller) grimAs(t *testing.T, key string, args ...string) (string, string, int) {
+	t.Helper()
 	cmd := exec.Command(filepath.Join(binDir, "grim"), args...)
-	cmd.Env = append(cmd.Environ(), "GRIM_URL=http://"+c.httpAddr, "GRIM_API_KEY="+c.adminKey)
+	cmd.Env = append(cmd.Environ(), "GRIM_URL=http://"+c.httpAddr, "GRIM_API_KEY="+key)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
@@ -30,7 +38,7 @@ func (c *controller) grim(t *testing.T, args ...string) (string, int) {
 	if code != 0 {
 		t.Logf("grim %v: exit %d, stderr: %s", args, code, stderr.String())
 	}
-	return stdout.String(), code
+	return stdout.String(), stderr.String(), code
 }
 
 // grimJSON runs the client with --json and decodes its output.

@@ -33,15 +33,11 @@ func newAgentsListCmd(g *globalOptions) *cobra.Command {
 		Short: "List agents with their status and transport",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := g.client()
-			if err != nil {
-				return err
-			}
 			var reply struct {
 				Agents []agent `json:"agents"`
 				Total  int     `json:"total"`
 			}
-			if err := c.Do(cmd.Context(), "GET", "/api/agents?limit=100", nil, &reply); err != nil {
+			if err := g.do(cmd.Context(), "GET", "/api/agents?limit=100", nil, &reply); err != nil {
 				return err
 			}
 			if g.json {
@@ -70,17 +66,13 @@ func newAgentsTokenCmd(g *globalOptions) *cobra.Command {
 		Short: "Create a one-time join token for a new agent",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := g.client()
-			if err != nil {
-				return err
-			}
 			var reply struct {
 				Token          string `json:"token"`
 				ExpiresAt      string `json:"expires_at"`
 				InstallCommand string `json:"install_command"`
 			}
 			body := map[string]any{"ttl_seconds": ttl}
-			if err := c.Do(cmd.Context(), "POST", "/api/agents/tokens", body, &reply); err != nil {
+			if err := g.do(cmd.Context(), "POST", "/api/agents/tokens", body, &reply); err != nil {
 				return err
 			}
 			if g.json {
@@ -107,11 +99,7 @@ func newAgentsRevokeCmd(g *globalOptions) *cobra.Command {
 		Short: "Revoke an agent: its certificate is refused from now on",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := g.client()
-			if err != nil {
-				return err
-			}
-			if err := c.Do(cmd.Context(), "DELETE", "/api/agents/"+url.PathEscape(args[0]),
+			if err := g.do(cmd.Context(), "DELETE", "/api/agents/"+url.PathEscape(args[0]),
 				nil, nil); err != nil {
 				return err
 			}
@@ -127,16 +115,12 @@ func newAgentsPingCmd(g *globalOptions) *cobra.Command {
 		Short: "Run a ping job on an agent and print the round-trip time",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := g.client()
-			if err != nil {
-				return err
-			}
 			var reply struct {
 				AgentID string  `json:"agent_id"`
 				RTTms   float64 `json:"rtt_ms"`
 			}
 			path := "/api/agents/" + url.PathEscape(args[0]) + "/ping"
-			if err := c.Do(cmd.Context(), "POST", path, nil, &reply); err != nil {
+			if err := g.do(cmd.Context(), "POST", path, nil, &reply); err != nil {
 				return err
 			}
 			if g.json {

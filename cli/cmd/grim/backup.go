@@ -24,6 +24,7 @@ type backupView struct {
 	ChunksTotal int64   `json:"chunks_total"`
 	ChunksNew   int64   `json:"chunks_new"`
 	Error       string  `json:"error"`
+	PolicyID    *string `json:"policy_id"`
 	CreatedAt   string  `json:"created_at"`
 }
 
@@ -41,9 +42,9 @@ func fetchBackup(ctx context.Context, c *client.Client, id string, wait int) (jo
 }
 
 func newBackupCmd(g *globalOptions) *cobra.Command {
-	cmd := &cobra.Command{Use: "backup", Short: "Start, watch, list and cancel backups"}
+	cmd := &cobra.Command{Use: "backup", Short: "Start, watch, list, cancel and delete backups"}
 	cmd.AddCommand(newBackupCreateCmd(g), newBackupStatusCmd(g), newBackupListCmd(g),
-		newBackupCancelCmd(g))
+		newBackupCancelCmd(g), newBackupDeleteCmd(g))
 	return cmd
 }
 
@@ -168,41 +169,42 @@ func newBackupStatusCmd(g *globalOptions) *cobra.Command {
 }
 
 func newBackupListCmd(g *globalOptions) *cobra.Command {
-	var status string
+	var status, policyID string
 	var limit int
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List backups, newest first",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := g.client()
-			if err != nil {
-				return err
-			}
 			q := url.Values{"limit": {fmt.Sprint(limit)}}
 			if status != "" {
 				q.Set("status", status)
+			}
+			if policyID != "" {
+				q.Set("policy_id", policyID)
 			}
 			var reply struct {
 				Backups []backupView `json:"backups"`
 				Total   int          `json:"total"`
 			}
-			if err := c.Do(cmd.Context(), "GET", "/api/backups?"+q.Encode(), nil, &reply); err != nil {
+			if err := g.do(cmd.Context(), "GET", "/api/backups?"+q.Encode(), nil, &reply); err != nil {
 				return err
 			}
 			if g.json {
 				return printJSON(cmd.OutOrStdout(), reply)
 			}
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tSTATUS\tPROGRESS\tSIZE\tSTORED\tCREATED")
+			fmt.Fprintln(tw, "ID\tSTATUS\tPROGRESS\tSIZE\tSTORED\tCREATED\tPOLICY")
 			for _, b := range reply.Backups {
-				fmt.Fprintf(tw, "%s\t%s\t%.0f%%\t%s\t%s\t%s\n", b.ID, b.Status, b.Progress,
-					humanBytes(b.SizeBytes), humanBytes(b.StoredBytes), b.CreatedAt)
+				fmt.Fprintf(tw, "%s\t%s\t%.0f%%\t%s\t%s\t%s\t%s\n", b.ID, b.Status, b.Progress,
+					humanBytes(b.SizeBytes), humanBytes(b.StoredBytes), b.CreatedAt,
+					orDash(b.PolicyID))
 			}
 			return tw.Flush()
 		},
 	}
 	cmd.Flags().StringVar(&status, "status", "", "only backups in this state")
+	cmd.Flags().StringVar(&policyID, "policy", "", "only the backups this policy started")
 	cmd.Flags().IntVar(&limit, "limit", 50, "how many (at most 100)")
 	return cmd
 }
@@ -213,15 +215,34 @@ func newBackupCancelCmd(g *globalOptions) *cobra.Command {
 		Short: "Cancel a queued or running backup",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := g.client()
-			if err != nil {
-				return err
-			}
 			path := "/api/backup/" + url.PathEscape(args[0]) + "/cancel"
-			if err := c.Do(cmd.Context(), "POST", path, nil, nil); err != nil {
+			if err := g.do(cmd.Context(), "POST", path, nil, nil); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "cancel requested for backup %s\n", args[0])
+			return nil
+		},
+	}
+}
+
+func newBackupDeleteCmd(g *globalOptions) *cobra.Command {
+	return &cobra.Command{
+		Use:   "delete ID",
+		Short: "Delete a finished backup now; its space returns at the next garbage collection",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var reply struct {
+				BackupID string `json:"backup_id"`
+			}
+			path := "/api/backup/" + url.PathEscape(args[0])
+			if err := g.do(cmd.Context(), "DELETE", path, nil, &reply); err != nil {
+				return err
+			}
+			if g.json {
+				return printJSON(cmd.OutOrStdout(), reply)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "deleted backup %s; its space returns at the next "+
+				"garbage collection (grim storage gc)\n", reply.BackupID)
 			return nil
 		},
 	}

@@ -32,10 +32,6 @@ func newKeysCreateCmd(g *globalOptions) *cobra.Command {
 		Short: "Create an API key; its secret is printed once",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := g.client()
-			if err != nil {
-				return err
-			}
 			body := map[string]any{"name": args[0]}
 			if len(scopes) > 0 {
 				body["scopes"] = scopes
@@ -47,7 +43,7 @@ func newKeysCreateCmd(g *globalOptions) *cobra.Command {
 				APIKey apiKey `json:"api_key"`
 				Key    string `json:"key"`
 			}
-			if err := c.Do(cmd.Context(), "POST", "/api/keys", body, &reply); err != nil {
+			if err := g.do(cmd.Context(), "POST", "/api/keys", body, &reply); err != nil {
 				return err
 			}
 			if g.json {
@@ -70,15 +66,11 @@ func newKeysListCmd(g *globalOptions) *cobra.Command {
 		Short: "List API keys",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := g.client()
-			if err != nil {
-				return err
-			}
 			var reply struct {
 				Keys  []apiKey `json:"keys"`
 				Total int      `json:"total"`
 			}
-			if err := c.Do(cmd.Context(), "GET", "/api/keys?limit=100", nil, &reply); err != nil {
+			if err := g.do(cmd.Context(), "GET", "/api/keys?limit=100", nil, &reply); err != nil {
 				return err
 			}
 			if g.json {
@@ -101,12 +93,8 @@ func newKeysDeleteCmd(g *globalOptions) *cobra.Command {
 		Short: "Revoke an API key at once",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := g.client()
-			if err != nil {
-				return err
-			}
 			path := "/api/keys/" + url.PathEscape(args[0])
-			if err := c.Do(cmd.Context(), "DELETE", path, nil, nil); err != nil {
+			if err := g.do(cmd.Context(), "DELETE", path, nil, nil); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "deleted key %s\n", args[0])

@@ -26,10 +26,15 @@ func main() {
 }
 
 // exitCode tells scripts what went wrong: 2 for a refused request (bad input, not found,
-// auth), 3 when the controller failed, 4 for a backup or restore that failed, 5 for one
-// that was canceled, 6 for a license key that is not valid, 1 otherwise (such as a
-// controller that cannot be reached).
+// auth), 3 when the controller failed, 4 for a backup, restore, garbage collection or
+// storage check that failed or a check that found damage, 5 for a backup or restore that
+// was canceled, 6 for a license key that is not valid, 1 otherwise (such as a controller
+// that cannot be reached).
 func exitCode(err error) int {
+	var damage *damageError
+	if errors.As(err, &damage) {
+		return 4
+	}
 	var jobErr *jobError
 	if errors.As(err, &jobErr) {
 		if jobErr.status == "canceled" {

@@ -22,6 +22,8 @@ func TestExitCode(t *testing.T) {
 		{"controller error", &client.Error{Status: 500, Code: "INTERNAL_ERROR"}, 3},
 		{"failed job", &jobError{kind: "backup", id: "b", status: "failed"}, 4},
 		{"canceled job", &jobError{kind: "backup", id: "b", status: "canceled"}, 5},
+		{"failed check", runFailed("check", "c", "failed", nil), 4},
+		{"damage found", fmt.Errorf("wait: %w", &damageError{id: "c", packs: 2}), 4},
 		{"anything else", errors.New("connection refused"), 1},
 	}
 	for _, tt := range tests {

@@ -171,10 +171,6 @@ func newRestoreListCmd(g *globalOptions) *cobra.Command {
 		Short: "List restores, newest first",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := g.client()
-			if err != nil {
-				return err
-			}
 			q := url.Values{"limit": {"100"}}
 			if status != "" {
 				q.Set("status", status)
@@ -182,7 +178,7 @@ func newRestoreListCmd(g *globalOptions) *cobra.Command {
 			var reply struct {
 				Restores []restoreView `json:"restores"`
 			}
-			if err := c.Do(cmd.Context(), "GET", "/api/restores?"+q.Encode(), nil, &reply); err != nil {
+			if err := g.do(cmd.Context(), "GET", "/api/restores?"+q.Encode(), nil, &reply); err != nil {
 				return err
 			}
 			if g.json {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -48,7 +49,29 @@ func (g *globalOptions) client() (*client.Client, error) {
 	return client.New(url, key), nil
 }
 
-// print writes v as indented JSON.
+// do sends one request with the client the flags and environment give, decoding the
+// reply into out (see client.Client.Do).
+func (g *globalOptions) do(ctx context.Context, method, path string, body, out any) error {
+	c, err := g.client()
+	if err != nil {
+		return err
+	}
+	return c.Do(ctx, method, path, body, out)
+}
+
+// decodeEach decodes every item of a list, kept raw for --json, to print it as a table;
+// what names the items in errors.
+func decodeEach[T any](list []json.RawMessage, what string) ([]T, error) {
+	out := make([]T, len(list))
+	for i, raw := range list {
+		if err := json.Unmarshal(raw, &out[i]); err != nil {
+			return nil, fmt.Errorf("decode %s: %w", what, err)
+		}
+	}
+	return out, nil
+}
+
+// printJSON writes v as indented JSON.
 func printJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
@@ -68,7 +91,7 @@ func newRootCmd(getenv func(string) string) *cobra.Command {
 	pf.StringVar(&g.keyFile, "api-key-file", "", "file holding the API key (default $GRIM_API_KEY_FILE)")
 	pf.BoolVar(&g.json, "json", false, "print replies as JSON, for scripts")
 	root.AddCommand(newStatusCmd(g), newKeysCmd(g), newAgentsCmd(g), newBackupCmd(g),
-		newRestoreCmd(g), newLicenseCmd(g), &cobra.Command{
+		newRestoreCmd(g), newPolicyCmd(g), newStorageCmd(g), newLicenseCmd(g), &cobra.Command{
 			Use:   "version",
 			Short: "Print the version and commit",
 			Run: func(cmd *cobra.Command, _ []string) {

@@ -20,12 +20,8 @@ func newStatusCmd(g *globalOptions) *cobra.Command {
 		Short: "Show the controller's status and component health",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := g.client()
-			if err != nil {
-				return err
-			}
 			var st statusReply
-			if err := c.Do(cmd.Context(), "GET", "/api/status", nil, &st); err != nil {
+			if err := g.do(cmd.Context(), "GET", "/api/status", nil, &st); err != nil {
 				return err
 			}
 			out := cmd.OutOrStdout()

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -60,6 +61,14 @@ type fetchFunc func(ctx context.Context, c *client.Client, id string, wait int) 
 const (
 	waitPoll      = 2 * time.Second
 	waitPollPlain = 10 * time.Second
+)
+
+// How often a collection or check is looked at while waiting for it: the server does not
+// hold these requests, so the pause grows from the first to the second, which keeps a
+// collection waiting an hour for a backup far below a plan's rate limit.
+const (
+	maintenancePollMin = 500 * time.Millisecond
+	maintenancePollMax = 10 * time.Second
 )
 
 // maxRateWait caps a pause for the rate limit, whatever Retry-After says.
@@ -173,4 +182,47 @@ func humanBytes(n int64) string {
 		exp++
 	}
 	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
+// waitRun polls a collection or check at path until it ends, printing a line to out
+// whenever its status or phase changes, and returns the last reply's object under key.
+func waitRun(ctx context.Context, c *client.Client, path, key, kind, id string,
+	out io.Writer) (json.RawMessage, error) {
+	var last string
+	pause := maintenancePollMin
+	for {
+		var reply map[string]json.RawMessage
+		err := c.Do(ctx, "GET", path, nil, &reply)
+		if wait, limited := rateLimited(err); limited {
+			if err := sleep(ctx, wait); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		var st struct {
+			Status string `json:"status"`
+			Phase  string `json:"phase"`
+		}
+		if err := json.Unmarshal(reply[key], &st); err != nil {
+			return nil, fmt.Errorf("decode %s: %w", kind, err)
+		}
+		line := st.Status
+		if st.Status == "running" && st.Phase != "" {
+			line += " (" + st.Phase + ")"
+		}
+		if line != last {
+			fmt.Fprintf(out, "%s %s %s\n", kind, id, line)
+			last = line
+		}
+		if st.Status == "completed" || st.Status == "failed" {
+			return reply[key], nil
+		}
+		if err := sleep(ctx, pause); err != nil {
+			return nil, err
+		}
+		pause = min(pause*3/2, maintenancePollMax)
+	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -100,4 +101,37 @@ func TestWaitJobRateLimited(t *testing.T) {
 	assert.Equal(t, "completed", st.Status)
 	assert.Equal(t, 2, calls)
 	assert.GreaterOrEqual(t, time.Since(start), 900*time.Millisecond, "paused for Retry-After")
+}
+
+// TestWaitRunReportsChanges follows a collection through a stand-in server (a real
+// controller answers 429 only once a plan's minute is used up): it pauses for Retry-After,
+// prints a line per change of status or phase, and returns the finished run.
+func TestWaitRunReportsChanges(t *testing.T) {
+	replies := []string{"", `"queued"`, `"running","phase":"mark"`, `"running","phase":"mark"`,
+		`"completed","phase":"sweep"`}
+	var mu sync.Mutex
+	calls := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		n := calls
+		calls++
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		if n == 0 {
+			w.Header().Set("Retry-After", "1")
+			w.WriteHeader(http.StatusTooManyRequests)
+			_, _ = io.WriteString(w, `{"error":{"code":"RATE_LIMIT_EXCEEDED","message":"slow"}}`)
+			return
+		}
+		_, _ = io.WriteString(w, `{"success":true,"gc_run":{"id":"gc_1","status":`+
+			replies[n]+`}}`)
+	}))
+	defer srv.Close()
+	var out bytes.Buffer
+	raw, err := waitRun(context.Background(), client.New(srv.URL, "k"), "/api/storage/gc/gc_1",
+		"gc_run", "gc", "gc_1", &out)
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"id":"gc_1","status":"completed","phase":"sweep"}`, string(raw))
+	assert.Equal(t, "gc gc_1 queued\ngc gc_1 running (mark)\ngc gc_1 completed\n", out.String())
+	assert.Equal(t, len(replies), calls)
 }
