@@ -196,8 +196,9 @@ func TestStorageRoutes(t *testing.T) {
 	}
 	for _, bad := range []any{map[string]any{"read_data": "yes"},
 		map[string]any{"read_data": 150}, map[string]any{"read_data": -1}} {
-		requireError(t, env.do("POST", "/api/storage/check", key, bad), http.StatusBadRequest,
-			CodeValidation)
+		env := requireError(t, env.do("POST", "/api/storage/check", key, bad),
+			http.StatusBadRequest, CodeValidation)
+		assert.Equal(t, "read_data", field(env), "%v", bad)
 	}
 	rec = env.do("GET", "/api/storage/checks", key, nil)
 	require.Equal(t, http.StatusOK, rec.Code)

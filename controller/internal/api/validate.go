@@ -52,18 +52,20 @@ func requestError(err error) error {
 	if errors.As(err, &tooLarge) {
 		return err
 	}
+	// A RequestError may wrap a MultiError (one error per branch of a oneOf),
+	// so it is looked for first: the field is named only there.
+	var reqErr *openapi3filter.RequestError
+	if errors.As(err, &reqErr) {
+		if p := reqErr.Parameter; p != nil {
+			return parameterError(p, reqErr)
+		}
+		return bodyError(reqErr)
+	}
 	var multi openapi3.MultiError
 	if errors.As(err, &multi) && len(multi) > 0 {
 		return requestError(multi[0])
 	}
-	var reqErr *openapi3filter.RequestError
-	if !errors.As(err, &reqErr) {
-		return validationError("", "request does not match the API description")
-	}
-	if p := reqErr.Parameter; p != nil {
-		return parameterError(p, reqErr)
-	}
-	return bodyError(reqErr)
+	return validationError("", "request does not match the API description")
 }
 
 // parameterError describes a bad path, query or header parameter.
@@ -92,10 +94,11 @@ func bodyError(reqErr *openapi3filter.RequestError) error {
 	switch {
 	case errors.As(reqErr, &schemaErr):
 		field := fieldPath(schemaErr.JSONPointer())
+		reason := alternatives(reqErr.Err, schemaErr)
 		if field == "" {
-			return validationError("body", "request body: %s", schemaReason(schemaErr))
+			return validationError("body", "request body: %s", reason)
 		}
-		return validationError(field, "%s: %s", field, schemaReason(schemaErr))
+		return validationError(field, "%s: %s", field, reason)
 	case errors.As(reqErr, &parseErr):
 		return validationError("body", "request body is not valid JSON")
 	case errors.Is(reqErr, openapi3filter.ErrInvalidRequired):
@@ -105,6 +108,24 @@ func bodyError(reqErr *openapi3filter.RequestError) error {
 	default:
 		return validationError("body", "request body is invalid")
 	}
+}
+
+// alternatives is the reason a value broke first's rule, or, where err holds one
+// schema error per branch of a oneOf at the same place, every branch's reason.
+func alternatives(err error, first *openapi3.SchemaError) string {
+	var multi openapi3.MultiError
+	if !errors.As(err, &multi) || len(multi) < 2 {
+		return schemaReason(first)
+	}
+	reasons := make([]string, 0, len(multi))
+	for _, e := range multi {
+		var se *openapi3.SchemaError
+		if !errors.As(e, &se) || fieldPath(se.JSONPointer()) != fieldPath(first.JSONPointer()) {
+			return schemaReason(first)
+		}
+		reasons = append(reasons, schemaReason(se))
+	}
+	return strings.Join(reasons, ", or ")
 }
 
 // schemaType is the type a parameter's schema names, for messages.

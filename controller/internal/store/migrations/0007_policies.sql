@@ -1,4 +1,4 @@
--- Migration 8: policies and their scheduler, retention, garbage collection and storage
+-- Migration 7: policies and their scheduler, retention, garbage collection and storage
 -- checks.
 --
 -- policies.next_run_at is the instant the policy's next backup is due, schedule slot plus
