@@ -123,7 +123,7 @@ func (o *policyUpdateOptions) run(cmd *cobra.Command, g *globalOptions, id strin
 	if o.file != "" {
 		body, err = o.readFile(cmd.InOrStdin())
 	} else {
-		body, err = currentPolicy(ctx, c, path, f.Changed("path"))
+		body, err = currentPolicy(ctx, c, path)
 	}
 	if err != nil {
 		return err
@@ -139,15 +139,14 @@ func (o *policyUpdateOptions) run(cmd *cobra.Command, g *globalOptions, id strin
 }
 
 // currentPolicy reads the policy at path as the body PUT takes.
-func currentPolicy(ctx context.Context, c *client.Client, path string, replacingSources bool) (
-	map[string]any, error) {
+func currentPolicy(ctx context.Context, c *client.Client, path string) (map[string]any, error) {
 	var reply struct {
 		Policy map[string]any `json:"policy"`
 	}
 	if err := c.Do(ctx, "GET", path, nil, &reply); err != nil {
 		return nil, err
 	}
-	return requestOf(reply.Policy, replacingSources)
+	return requestOf(reply.Policy), nil
 }
 
 // printPolicy prints a policy of a reply: as JSON, or as a line saying what was done.

@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -163,17 +162,11 @@ func firstFilesystem(body map[string]any) map[string]any {
 	return nil
 }
 
-// errDatabaseSources refuses to rewrite a policy that backs up databases from what the API
-// shows of it: PUT replaces the whole policy, and no reply carries a password.
-var errDatabaseSources = errors.New("the policy backs up databases, and the API never " +
-	"shows their passwords while an update replaces the whole policy: give its full body " +
-	"with --file, or new sources with --path")
-
 // requestOf turns a policy as the API shows it into the body that PUT takes, for the
 // flags to change. Options the API refuses in a policy or fixes anyway (retention_days,
-// encryption) are left out. It refuses a policy with database sources unless --path
-// replaces them (see errDatabaseSources).
-func requestOf(view map[string]any, replacingSources bool) (map[string]any, error) {
+// encryption) are left out. Database sources go back without their passwords, which the
+// controller keeps for the same connection.
+func requestOf(view map[string]any) map[string]any {
 	body := map[string]any{"name": view["name"], "agent": view["agent_id"],
 		"sources": view["sources"], "schedule": view["schedule"],
 		"timezone": view["timezone"]}
@@ -189,10 +182,5 @@ func requestOf(view map[string]any, replacingSources bool) (map[string]any, erro
 		}
 		body["options"] = kept
 	}
-	for _, s := range sourcesOf(body) {
-		if s["type"] == "database" && !replacingSources {
-			return nil, errDatabaseSources
-		}
-	}
-	return body, nil
+	return body
 }

@@ -73,8 +73,7 @@ func TestRequestOf(t *testing.T) {
 		"options": map[string]any{"compression": "zstd", "encryption": true,
 			"retention_days": 0, "notify_on_completion": false},
 		"retention": map[string]any{"keep_daily": 7}})
-	body, err := requestOf(view, false)
-	require.NoError(t, err)
+	body := requestOf(view)
 	assert.Equal(t, decoded(t, map[string]any{"name": "web", "agent": "agent_1",
 		"schedule": "30 2 * * *", "timezone": "Europe/Berlin", "sources": view["sources"],
 		"options":   map[string]any{"compression": "zstd", "notify_on_completion": false},
@@ -83,10 +82,8 @@ func TestRequestOf(t *testing.T) {
 
 	view["sources"] = append(view["sources"].([]any), map[string]any{"type": "database",
 		"name": "app", "engine": "postgres", "connection": map[string]any{"database": "app"}})
-	_, err = requestOf(view, false)
-	assert.ErrorIs(t, err, errDatabaseSources, "resending it would drop the password")
-	_, err = requestOf(view, true)
-	assert.NoError(t, err, "new paths replace the database source")
+	assert.Equal(t, view["sources"], requestOf(view)["sources"],
+		"database sources go back as they are; the controller keeps their passwords")
 }
 
 func TestKeepRules(t *testing.T) {

@@ -48,17 +48,23 @@ type backupSourceView struct {
 
 // connectionView is a stored connection without its password.
 type connectionView struct {
-	Host     string `json:"host"`
-	Port     int    `json:"port,omitempty"`
-	Database string `json:"database"`
-	Username string `json:"username,omitempty"`
-	SSLMode  string `json:"ssl_mode,omitempty"`
+	Host        string `json:"host"`
+	Port        int    `json:"port,omitempty"`
+	Database    string `json:"database"`
+	Username    string `json:"username,omitempty"`
+	SSLMode     string `json:"ssl_mode,omitempty"`
+	SSLRootCert string `json:"ssl_root_cert,omitempty"`
+	SSLCert     string `json:"ssl_cert,omitempty"`
+	SSLKey      string `json:"ssl_key,omitempty"`
 }
 
-// viewConnection is a stored connection without its password.
+// viewConnection is a stored connection without its password. The certificate settings
+// are paths on the agent's host, not secrets, and shown so that a client can send a
+// policy back whole.
 func viewConnection(c *jobs.StoredConn) *connectionView {
 	return &connectionView{Host: c.Host, Port: c.Port, Database: c.Database,
-		Username: c.Username, SSLMode: c.SSLMode}
+		Username: c.Username, SSLMode: c.SSLMode, SSLRootCert: c.SSLRootCert,
+		SSLCert: c.SSLCert, SSLKey: c.SSLKey}
 }
 
 func viewBackup(b *store.Backup) backupView {

@@ -100,7 +100,8 @@ func (a *API) createPolicy(c *gin.Context) {
 }
 
 // updatePolicy serves PUT /api/policies/{id}: the body replaces the policy's settings,
-// and its next run is worked out anew.
+// and its next run is worked out anew. Replies never show a password, so a database
+// source given without one keeps the password stored for the same connection.
 func (a *API) updatePolicy(c *gin.Context) {
 	acct := accountFrom(c)
 	ctx := c.Request.Context()
@@ -116,6 +117,10 @@ func (a *API) updatePolicy(c *gin.Context) {
 	}
 	p := *old
 	if err := a.fillPolicy(c, owner, &p); err != nil {
+		a.fail(c, err)
+		return
+	}
+	if err := keepPasswords(old, &p); err != nil {
 		a.fail(c, err)
 		return
 	}
@@ -167,6 +172,48 @@ func (a *API) fillPolicy(c *gin.Context, acct *store.Account, p *store.Policy) e
 	now := a.now()
 	p.NextRunAt, p.UpdatedAt = sched.Next(now, p.ID), now
 	return nil
+}
+
+// keepPasswords gives each database source of p that names no password the sealed
+// password old stored for the same engine, host, port, database and user, if any.
+func keepPasswords(old, p *store.Policy) error {
+	var before, after []jobs.Source
+	if err := json.Unmarshal([]byte(old.Sources), &before); err != nil {
+		return fmt.Errorf("decode policy %s sources: %w", old.ID, err)
+	}
+	if err := json.Unmarshal([]byte(p.Sources), &after); err != nil {
+		return fmt.Errorf("decode policy %s sources: %w", p.ID, err)
+	}
+	kept := 0
+	for _, s := range after {
+		c := s.Connection
+		if c == nil || c.SealedPassword != "" {
+			continue
+		}
+		for _, b := range before {
+			if o := b.Connection; o != nil && o.SealedPassword != "" && sameLogin(o, c) {
+				c.SealedPassword = o.SealedPassword
+				kept++
+				break
+			}
+		}
+	}
+	if kept == 0 {
+		return nil
+	}
+	raw, err := json.Marshal(after)
+	if err != nil {
+		return fmt.Errorf("encode policy %s sources: %w", p.ID, err)
+	}
+	p.Sources = string(raw)
+	return nil
+}
+
+// sameLogin reports whether two stored connections log in to the same database as the
+// same user.
+func sameLogin(a, b *jobs.StoredConn) bool {
+	return a.Engine == b.Engine && a.Host == b.Host && a.Port == b.Port &&
+		a.Database == b.Database && a.Username == b.Username
 }
 
 // policyRetention checks the keep rules and encodes them.

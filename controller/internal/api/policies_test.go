@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"sync/atomic"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/grim-reaper/grim/controller/internal/jobs"
 	"github.com/grim-reaper/grim/controller/internal/store"
 )
 
@@ -208,4 +210,52 @@ func TestStorageRoutes(t *testing.T) {
 	assert.Equal(t, 12.5, checks[0].(map[string]any)["read_data_percent"], "newest first")
 	id := checks[0].(map[string]any)["id"].(string)
 	assert.Equal(t, http.StatusOK, env.do("GET", "/api/storage/checks/"+id, key, nil).Code)
+}
+
+func TestPolicyUpdateKeepsStoredPassword(t *testing.T) {
+	env := newEnv(t, withSecrets(t))
+	acct, key := env.account("alice@example.com", store.RoleUser, "full")
+	agent := env.enroll(acct.ID, "db1")
+	require.NoError(t, env.store.Agents().SetCapabilities(context.Background(), agent.ID,
+		`{"tools":[{"name":"pg_dump","path":"/usr/bin/pg_dump","version":"16"}]}`))
+	conn := func(user, pw string) map[string]any {
+		c := map[string]any{"host": "db.lan", "port": 5432, "database": "shop", "username": user}
+		if pw != "" {
+			c["password"] = pw
+		}
+		return c
+	}
+	body := func(c map[string]any) map[string]any {
+		return map[string]any{"name": "db", "schedule": "@daily",
+			"sources": []any{map[string]any{"type": "database", "connection": c}}}
+	}
+	sealed := func(id string) string {
+		p, err := env.store.Policies().Get(context.Background(), "", id)
+		require.NoError(t, err)
+		var sources []jobs.Source
+		require.NoError(t, json.Unmarshal([]byte(p.Sources), &sources))
+		require.Len(t, sources, 1)
+		return sources[0].Connection.SealedPassword
+	}
+
+	rec := env.do("POST", "/api/policies", key, body(conn("backup", "s3cret-pw")))
+	require.Equal(t, http.StatusCreated, rec.Code, rec.Body.String())
+	id := decode(t, rec)["policy"].(map[string]any)["id"].(string)
+	first := sealed(id)
+	require.NotEmpty(t, first)
+
+	// What a client read back (no password) and sends again keeps the password.
+	rec = env.do("PUT", "/api/policies/"+id, key, body(conn("backup", "")))
+	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+	assert.NotContains(t, rec.Body.String(), "sealed")
+	assert.Equal(t, first, sealed(id))
+
+	// A new password replaces it; another user's login does not inherit it.
+	rec = env.do("PUT", "/api/policies/"+id, key, body(conn("backup", "n3w-pw")))
+	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+	second := sealed(id)
+	assert.NotEqual(t, first, second)
+	rec = env.do("PUT", "/api/policies/"+id, key, body(conn("other", "")))
+	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+	assert.Empty(t, sealed(id))
 }
