@@ -127,3 +127,13 @@ func (c Config) storageDir() string {
 	}
 	return c.DataDir + "/storage"
 }
+
+// trustedOrigins is the origin (scheme, host and port) of PublicURL, none without one:
+// the dashboard's pages come from there when a proxy stands in front of the controller.
+func (c Config) trustedOrigins() []string {
+	u, err := url.Parse(c.PublicURL)
+	if c.PublicURL == "" || err != nil {
+		return nil
+	}
+	return []string{u.Scheme + "://" + u.Host}
+}
