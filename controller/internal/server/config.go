@@ -28,6 +28,8 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// BootstrapAPIKey, when set, becomes the admin key created on first start.
 	BootstrapAPIKey string
+	// BootstrapPassword, when set, becomes the admin's dashboard password on first start.
+	BootstrapPassword string
 	// MasterKey, when set (base64 of 32 bytes), is the key that wraps account keys;
 	// otherwise it is kept in <data-dir>/master.key. Controllers sharing a database must
 	// share it.
