@@ -42,26 +42,25 @@ func chromiumPath(t *testing.T) string {
 	}
 	if os.Getenv("CI") == "1" || os.Getenv("GRIM_REQUIRE_BROWSER") == "1" {
 		t.Fatal("no Chromium found (install Debian's chromium: scripts/test-deps.sh); " +
-			"the browser tests are required here")
+			"CI=1 or GRIM_REQUIRE_BROWSER=1 requires the browser tests")
 	}
 	t.Skip("no Chromium found; install Debian's chromium to run the browser tests")
 	return ""
 }
 
-// browser is one headless Chromium with a fresh profile, driving pages of base.
+// browser is one headless Chromium with a fresh profile.
 type browser struct {
 	t     *testing.T
 	ctx   context.Context
-	base  string
 	shots string
 
 	mu     sync.Mutex // guards faults
 	faults []string   // script errors, exceptions and CSP violations seen
 }
 
-func newBrowser(t *testing.T, base string) *browser {
+// newBrowser starts the Chromium at path (from chromiumPath); it ends with the test.
+func newBrowser(t *testing.T, path string) *browser {
 	t.Helper()
-	path := chromiumPath(t)
 	opts := []chromedp.ExecAllocatorOption{chromedp.ExecPath(path),
 		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1360, 900)}
 	for _, f := range chromiumFlags {
@@ -69,7 +68,7 @@ func newBrowser(t *testing.T, base string) *browser {
 	}
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(actx, chromedp.WithErrorf(t.Logf))
-	b := &browser{t: t, ctx: ctx, base: base, shots: artifactsDir(t)}
+	b := &browser{t: t, ctx: ctx, shots: artifactsDir(t)}
 	// The first action starts the browser, bound to ctx, so it has no timeout of its own.
 	require.NoError(t, chromedp.Do(ctx, chromedp.EmulateViewport(1360, 900)), "start chromium")
 	watching := make(chan struct{})

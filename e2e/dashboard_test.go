@@ -20,6 +20,7 @@ import (
 // a forged request from another origin refused, every main page on a desktop and on a
 // phone-sized window, the keyboard, and sign-out. It saves a screenshot of each page.
 func TestDashboard(t *testing.T) {
+	chromium := chromiumPath(t)
 	c := startController(t, controllerOptions{})
 	raw, err := os.ReadFile(filepath.Join(c.dataDir, "admin-password"))
 	require.NoError(t, err)
@@ -29,7 +30,7 @@ func TestDashboard(t *testing.T) {
 	src := filepath.Join(t.TempDir(), "www")
 	makeTree(t, src)
 
-	b := newBrowser(t, c.url("/"))
+	b := newBrowser(t, chromium)
 	b.do("open the dashboard", 30*time.Second, chromedp.Navigate(c.url("/")))
 	b.waitFor("sign-in form", `document.querySelector("#signin") !== null`, 15*time.Second)
 	b.shot("signin")
@@ -202,6 +203,13 @@ func dashOtherPages(t *testing.T, b *browser) {
 		{dataset: {state: "list"}}).dataset.state`)
 	assert.Contains(t, []string{"unavailable", "list"}, state)
 	assert.Contains(t, b.text("#main"), "Webhooks")
+
+	// A page whose data cannot be had says so, with a way to try again.
+	b.open("#/backups/backup_nosuchbackup")
+	b.waitFor("error state", `document.querySelector("#main [data-state=error]") !== null`,
+		10*time.Second)
+	assert.Contains(t, b.text("#main [data-state=error]"), "Resource not found")
+	b.shot("error-state")
 }
 
 func dashPhone(t *testing.T, b *browser) {

@@ -15,10 +15,10 @@ export class ApiError extends Error {
     this.retryAfter = retryAfter;
   }
 
-  // notAvailable is true when the controller has no such route (404 NOT_FOUND on a
-  // route, not on an id): a feature this controller does not serve.
+  // notAvailable is true when the controller has no such route (its 404 for an unknown
+  // route, not for an unknown id): a feature this controller does not serve.
   get notAvailable() {
-    return this.status === 404 && /route/i.test(this.message);
+    return this.status === 404 && this.message === "no such route";
   }
 }
 

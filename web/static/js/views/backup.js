@@ -11,7 +11,7 @@ import { connectionFields, isActive, loadAgents, readConnection } from "./jobs.j
 export function render({ root, id, signal }) {
   const head = h("div.page-head", h("div", h("div.crumb", h("a", { href: "#/backups" },
     "Backups"), " / ", shortID(id)), h("h1", "Backup")));
-  const body = h("div", loading());
+  const body = h("div.stack", loading());
   replace(root, head, body);
   let agents = [];
   const p = poll(async () => {
@@ -24,7 +24,7 @@ export function render({ root, id, signal }) {
     signal,
     onError: (e) => {
       if (!body.querySelector(".kv") || e.status === 404) {
-        replace(body, failure(e, () => p.now(), "this backup"));
+        replace(body, h("section.card", failure(e, () => p.now(), "this backup")));
       }
     },
   });

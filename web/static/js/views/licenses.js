@@ -10,7 +10,7 @@ const TABS = [["keys", "API keys"], ["licenses", "Licenses"]];
 
 export function render({ root, signal, query: q, setQuery }) {
   const tab = q.tab === "licenses" ? "licenses" : "keys";
-  const body = h("div");
+  const body = h("div.stack");
   replace(root,
     h("div.page-head", h("div", h("div.crumb", "Admin"), h("h1", "License Manager"),
       h("p", "API keys for programs that use this controller, and the licenses you issue " +

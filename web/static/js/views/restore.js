@@ -9,7 +9,7 @@ import { isActive, loadAgents } from "./jobs.js";
 export function render({ root, id, signal }) {
   const head = h("div.page-head", h("div", h("div.crumb", h("a", { href: "#/restores" },
     "Restores"), " / ", shortID(id)), h("h1", "Restore")));
-  const body = h("div", loading());
+  const body = h("div.stack", loading());
   replace(root, head, body);
   const p = poll(async () => {
     const [reply, agents] = await Promise.all([
@@ -20,7 +20,7 @@ export function render({ root, id, signal }) {
     signal,
     onError: (e) => {
       if (!body.querySelector(".kv") || e.status === 404) {
-        replace(body, failure(e, () => p.now(), "this restore"));
+        replace(body, h("section.card", failure(e, () => p.now(), "this restore")));
       }
     },
   });
