@@ -178,20 +178,21 @@ func (b *browser) waitFor(what, expr string, limit time.Duration) {
 		chromedp.WithPollingTimeout(limit), chromedp.WithPollingInterval(100*time.Millisecond)))
 }
 
-// waitForURL waits until the page's address starts with prefix. Unlike waitFor it
-// survives the navigations on the way, which destroy the page's JavaScript context.
-func (b *browser) waitForURL(prefix string, limit time.Duration) {
+// settle evaluates the JavaScript expression until ok accepts its string value and
+// returns that value. Unlike waitFor it survives the navigations on the way, which
+// destroy the page's JavaScript context and nodes.
+func (b *browser) settle(what, expr string, ok func(string) bool, limit time.Duration) string {
 	b.t.Helper()
 	deadline := time.Now().Add(limit)
 	for {
 		ctx, cancel := context.WithTimeout(b.ctx, 2*time.Second)
-		href, err := chromedp.Run(ctx, chromedp.Evaluate[string]("location.href"))
+		v, err := chromedp.Run(ctx, chromedp.Evaluate[string](expr))
 		cancel()
-		if err == nil && strings.HasPrefix(href, prefix) {
-			return
+		if err == nil && ok(v) {
+			return v
 		}
 		if time.Now().After(deadline) {
-			b.fail("wait for "+prefix, fmt.Errorf("at %q: %v", href, err))
+			b.fail("wait for "+what, fmt.Errorf("last %q: %v", v, err))
 		}
 		time.Sleep(100 * time.Millisecond)
 	}

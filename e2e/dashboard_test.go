@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -44,6 +45,7 @@ func TestDashboard(t *testing.T) {
 		{"the local agent is online", func() { dashAgents(t, b) }},
 		{"a backup runs to completed", func() { dashBackup(t, c, b, src) }},
 		{"the backup is restored", func() { dashRestore(t, b, src) }},
+		{"a queued backup is canceled", func() { dashCancel(t, c, b, src) }},
 		{"an API key from the License Manager works", func() { dashAPIKey(t, c, b) }},
 		{"a license is generated and validated", func() { dashLicense(t, b) }},
 		{"the other pages", func() { dashOtherPages(t, b) }},
@@ -148,6 +150,43 @@ func dashRestore(t *testing.T, b *browser, src string) {
 	b.shot("restores")
 }
 
+// dashCancel backs up an agent that went offline, so the backup waits in the queue, and
+// cancels it from its page.
+func dashCancel(t *testing.T, c *controller, b *browser, src string) {
+	spare := startAgent(t, c, "spare", c.joinToken(t), "")
+	c.waitOnline(t, "spare", "")
+	spare.signal(syscall.SIGKILL)
+	waitFor(t, 30*time.Second, "spare offline", func() bool {
+		return c.agents(t)["spare"]["status"] == "offline"
+	})
+	b.open("#/agents")
+	b.waitFor("spare offline in the list", `document.querySelector(
+		"tr[data-agent=spare][data-status=offline]") !== null`, 15*time.Second)
+	b.shot("agents-one-offline")
+
+	b.open("#/backups")
+	b.do("new backup", 10*time.Second, chromedp.Click(chromedp.CSS("#new-backup")))
+	b.waitFor("backup dialog", `document.querySelector("#backup-paths") !== null`,
+		10*time.Second)
+	b.do("back up the offline agent", 10*time.Second,
+		chromedp.SetValue(chromedp.CSS("dialog [name=agent]"), "spare"),
+		chromedp.SendKeys(chromedp.CSS("#backup-paths"), src),
+		chromedp.Click(chromedp.CSS("dialog button[type=submit]")))
+	b.waitFor("queued", `location.hash.startsWith("#/backups/backup_") &&
+		document.querySelector(".page-head [data-status=queued]") !== null`, 15*time.Second)
+	id := eval[string](b, `location.hash.split("/")[2]`)
+	b.shot("backup-queued")
+	b.do("cancel", 10*time.Second, chromedp.Click(chromedp.CSS("#cancel-backup")))
+	b.waitFor("confirmation", `document.querySelector("dialog[open]") !== null`,
+		5*time.Second)
+	b.do("confirm", 10*time.Second, chromedp.Click(chromedp.CSS("dialog button[type=submit]")))
+	b.waitFor("canceled", `document.querySelector(".page-head [data-status=canceled]")
+		!== null`, 15*time.Second)
+	status, body := c.call(t, "GET", "/api/backup/"+id, c.adminKey, nil)
+	require.Equal(t, http.StatusOK, status)
+	assert.Equal(t, "canceled", body["backup"].(map[string]any)["status"])
+}
+
 func dashAPIKey(t *testing.T, c *controller, b *browser) {
 	b.open("#/licenses")
 	b.do("generate a key", 10*time.Second,
@@ -161,9 +200,11 @@ func dashAPIKey(t *testing.T, c *controller, b *browser) {
 		"tr[data-key='browser-made key']") !== null`, 15*time.Second)
 	b.shot("license-manager-keys")
 
-	status, body := c.call(t, "GET", "/api/agents", key, nil)
+	status, body := c.call(t, "GET", "/api/agents/"+c.agents(t)["local"]["id"].(string), key,
+		nil)
 	require.Equal(t, http.StatusOK, status, "%v", body)
-	assert.Len(t, body["agents"], 1, "the key acts for the admin's account")
+	assert.Equal(t, "local", body["agent"].(map[string]any)["name"],
+		"the key acts for the admin's account")
 	status, _ = c.call(t, "POST", "/api/agents/tokens", key, map[string]any{})
 	assert.Equal(t, http.StatusCreated, status, "a full key may write")
 }

@@ -89,8 +89,9 @@ function sourceDetails(s) {
       `${c.port ? ":" + c.port : ""}/${c.database}` +
       (s.tool_version ? ` · ${s.tool_version}` : ""));
   }
-  return h("span.cell-sub.clip.wide", (s.exclude || []).length
-    ? "excluding " + s.exclude.join(", ") : (s.paths || []).join(", "));
+  const ex = s.exclude || [];
+  return h("span.cell-sub.clip.wide", { title: ex.join(", ") },
+    ex.length ? "excluding " + ex.join(", ") : "every file");
 }
 
 function cancel(b, refresh) {
