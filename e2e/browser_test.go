@@ -207,6 +207,14 @@ func (b *browser) open(fragment string) {
 		document.querySelector("#main .spinner") === null`, 20*time.Second)
 }
 
+// openDialog clicks the button and waits for the dialog it opens to show the field.
+func (b *browser) openDialog(button, field string) {
+	b.t.Helper()
+	b.do("open the dialog of "+button, 10*time.Second, chromedp.Click(chromedp.CSS(button)))
+	b.waitFor("dialog with "+field, fmt.Sprintf(`document.querySelector(%q) !== null`, field),
+		10*time.Second)
+}
+
 // text is the text of the first element matching the CSS selector.
 func (b *browser) text(sel string) string {
 	b.t.Helper()

@@ -101,9 +101,7 @@ func dashAgents(t *testing.T, b *browser) {
 
 func dashBackup(t *testing.T, c *controller, b *browser, src string) {
 	b.open("#/backups")
-	b.do("new backup", 10*time.Second, chromedp.Click(chromedp.CSS("#new-backup")))
-	b.waitFor("backup dialog", `document.querySelector("#backup-paths") !== null`,
-		10*time.Second)
+	b.openDialog("#new-backup", "#backup-paths")
 	b.do("fill the backup", 10*time.Second,
 		chromedp.SendKeys(chromedp.CSS("#backup-paths"), src),
 		chromedp.Click(chromedp.CSS("dialog button[type=submit]")))
@@ -126,9 +124,7 @@ func dashRestore(t *testing.T, b *browser, src string) {
 	dst := filepath.Join(t.TempDir(), "restored")
 	b.waitFor("backup page", `document.querySelector("#restore-backup") !== null`,
 		15*time.Second)
-	b.do("restore dialog", 10*time.Second, chromedp.Click(chromedp.CSS("#restore-backup")))
-	b.waitFor("restore dialog", `document.querySelector("#restore-path") !== null`,
-		10*time.Second)
+	b.openDialog("#restore-backup", "#restore-path")
 	b.do("fill the restore", 10*time.Second,
 		chromedp.SetValue(chromedp.CSS("#restore-path"), dst),
 		chromedp.Click(chromedp.CSS("dialog button[type=submit]")))
@@ -165,9 +161,7 @@ func dashCancel(t *testing.T, c *controller, b *browser, src string) {
 	b.shot("agents-one-offline")
 
 	b.open("#/backups")
-	b.do("new backup", 10*time.Second, chromedp.Click(chromedp.CSS("#new-backup")))
-	b.waitFor("backup dialog", `document.querySelector("#backup-paths") !== null`,
-		10*time.Second)
+	b.openDialog("#new-backup", "#backup-paths")
 	b.do("back up the offline agent", 10*time.Second,
 		chromedp.SetValue(chromedp.CSS("dialog [name=agent]"), "spare"),
 		chromedp.SendKeys(chromedp.CSS("#backup-paths"), src),
@@ -211,9 +205,7 @@ func dashAPIKey(t *testing.T, c *controller, b *browser) {
 
 func dashLicense(t *testing.T, b *browser) {
 	b.open("#/licenses?tab=licenses")
-	b.do("license dialog", 10*time.Second, chromedp.Click(chromedp.CSS("#generate-license")))
-	b.waitFor("license form", `document.querySelector("dialog [name=product_id]") !== null`,
-		10*time.Second)
+	b.openDialog("#generate-license", "dialog [name=product_id]")
 	b.do("fill the license", 10*time.Second,
 		chromedp.SendKeys(chromedp.CSS("dialog [name=product_id]"), "prod_dashboard"),
 		chromedp.SendKeys(chromedp.CSS("dialog [name=customer_name]"), "Ada Lovelace"),
