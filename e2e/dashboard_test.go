@@ -146,24 +146,28 @@ func dashRestore(t *testing.T, b *browser, src string) {
 	b.shot("restores")
 }
 
+// spareAgent is the name of a second agent, long enough to test that long names keep the
+// layout (the phone-sized pages come after it).
+const spareAgent = "spare-build-host-in-the-eu-west-datacenter-rack-17-slot-04"
+
 // dashCancel backs up an agent that went offline, so the backup waits in the queue, and
 // cancels it from its page.
 func dashCancel(t *testing.T, c *controller, b *browser, src string) {
-	spare := startAgent(t, c, "spare", c.joinToken(t), "")
-	c.waitOnline(t, "spare", "")
+	spare := startAgent(t, c, spareAgent, c.joinToken(t), "")
+	c.waitOnline(t, spareAgent, "")
 	spare.signal(syscall.SIGKILL)
 	waitFor(t, 30*time.Second, "spare offline", func() bool {
-		return c.agents(t)["spare"]["status"] == "offline"
+		return c.agents(t)[spareAgent]["status"] == "offline"
 	})
 	b.open("#/agents")
-	b.waitFor("spare offline in the list", `document.querySelector(
-		"tr[data-agent=spare][data-status=offline]") !== null`, 15*time.Second)
+	b.waitFor("spare offline in the list", fmt.Sprintf(`document.querySelector(
+		'tr[data-agent=%q][data-status=offline]') !== null`, spareAgent), 15*time.Second)
 	b.shot("agents-one-offline")
 
 	b.open("#/backups")
 	b.openDialog("#new-backup", "#backup-paths")
 	b.do("back up the offline agent", 10*time.Second,
-		chromedp.SetValue(chromedp.CSS("dialog [name=agent]"), "spare"),
+		chromedp.SetValue(chromedp.CSS("dialog [name=agent]"), spareAgent),
 		chromedp.SendKeys(chromedp.CSS("#backup-paths"), src),
 		chromedp.Click(chromedp.CSS("dialog button[type=submit]")))
 	b.waitFor("queued", `location.hash.startsWith("#/backups/backup_") &&
@@ -273,8 +277,8 @@ func dashKeyboard(t *testing.T, b *browser) {
 	b.do("tab to New backup and press Enter", 10*time.Second, chromedp.KeyEvent("\t"))
 	assert.Equal(t, "New backup", eval[string](b, `document.activeElement.textContent`))
 	b.do("press Enter", 10*time.Second, chromedp.KeyEvent("\r"))
-	b.waitFor("the dialog, by keyboard", `document.querySelector("dialog[open]") !== null`,
-		10*time.Second)
+	b.waitFor("the dialog, by keyboard, with the focus in it", `document.activeElement !==
+		null && document.activeElement.closest("dialog[open]") !== null`, 10*time.Second)
 	b.do("Escape closes it", 10*time.Second, chromedp.KeyEvent("\x1b"))
 	b.waitFor("dialog closed", `document.querySelector("dialog") === null`, 5*time.Second)
 	// Every navigation link is a link, reached by Tab and followed with Enter.

@@ -92,10 +92,6 @@ export function number(n) {
   return n === null || n === undefined ? "—" : Number(n).toLocaleString("en-US");
 }
 
-export function pct(n) {
-  return `${Math.round(Number(n) || 0)}%`;
-}
-
 const dateFmt = new Intl.DateTimeFormat("en-GB", {
   year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit",
 });

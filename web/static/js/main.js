@@ -167,7 +167,11 @@ function route() {
   view.render({
     root, id, query, signal: ctl.signal, user: state.user, session: state.session,
     setQuery: (q) => setQuery(name, id, q),
-    setUser: (u) => { state.user = { ...state.user, ...u }; },
+    setUser: (u) => {
+      state.user = { ...state.user, ...u };
+      const name = document.querySelector(".who-text b");
+      if (name) name.textContent = state.user.name || state.user.email;
+    },
   });
   root.focus({ preventScroll: true });
 }

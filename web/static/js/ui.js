@@ -93,20 +93,25 @@ export function card(title, sub, body, actions) {
 
 // Dialogs ------------------------------------------------------------------------------
 
+let dialogSeq = 0;
+
 // dialog opens a modal dialog. build(close) returns its body; submit(form) runs when the
 // form is submitted and closes the dialog unless it throws (its error is then shown in
-// the dialog) or returns false. The dialog is removed from the page when it closes.
+// the dialog) or returns false; cls names the dialog for styles and callers. The dialog
+// is removed from the page when it closes.
 export function dialog({ title, text, build, submit, submitLabel = "Save", danger = false,
-  wide = false, cancelLabel = "Cancel" }) {
+  wide = false, cancelLabel = "Cancel", cls = "" }) {
   const err = h("p.form-error", { role: "alert", hidden: true });
   const submitBtn = submit
     ? h("button.btn", { type: "submit", class: danger ? "danger solid" : "primary" }, submitLabel)
     : null;
   const form = h("form", { method: "dialog", novalidate: false });
-  const dlg = h("dialog", { class: wide ? "wide" : "", "aria-labelledby": "dlg-title" }, form);
+  const titleID = `dlg${++dialogSeq}`;
+  const dlg = h("dialog", { class: [wide ? "wide" : "", cls].join(" "),
+    "aria-labelledby": titleID }, form);
   const close = () => dlg.close();
   replace(form,
-    h("div.dlg-head", h("h2#dlg-title", title), text ? h("p", text) : null),
+    h("div.dlg-head", h("h2", { id: titleID }, title), text ? h("p", text) : null),
     h("div.dlg-body", err, build(close)),
     h("div.dlg-foot",
       h("button.btn", { type: "button", onclick: close }, submit ? cancelLabel : "Close"),

@@ -105,7 +105,7 @@ function cancel(b, refresh) {
 
 // restoreDialog asks where to restore the backup: a directory on an agent for its
 // files, a database for each of its dumps.
-export function restoreDialog(b, agents) {
+function restoreDialog(b, agents) {
   const hasFiles = (b.sources || []).some((s) => s.type !== "database");
   const dbs = (b.sources || []).filter((s) => s.type === "database");
   const agent = agents.find((a) => a.id === b.agent_id);

@@ -6,6 +6,8 @@ import { bytes, duration, h, replace, shortID, timed } from "../dom.js";
 import { badge, dialog, empty, field, lines, progress, select, toast } from "../ui.js";
 import { connectionFields, jobList, loadAgents, readConnection, sourceSummary } from "./jobs.js";
 
+let opening = false; // a New backup dialog is on its way
+
 export function render({ root, signal, query: q, setQuery }) {
   const newBtn = h("button.btn.primary#new-backup", { type: "button",
     onclick: () => newBackup(signal) }, "New backup");
@@ -43,14 +45,19 @@ export function render({ root, signal, query: q, setQuery }) {
   }
 }
 
-// newBackup opens the dialog that starts a backup and, once queued, shows it.
+// newBackup opens the dialog that starts a backup and, once queued, shows it. A second
+// call while one dialog opens or is open (a double click, a key repeat) does nothing.
 export async function newBackup(signal, agentName = "") {
+  if (opening || document.querySelector("dialog.new-backup")) return;
   let agents = [];
+  opening = true;
   try {
     agents = await loadAgents(signal, 0);
   } catch (e) {
     toast("Could not list the agents: " + e.message, "bad");
     return;
+  } finally {
+    opening = false;
   }
   if (!agents.length) {
     dialog({ title: "No agents yet", build: () => empty("Add a host first",
@@ -88,7 +95,7 @@ export async function newBackup(signal, agentName = "") {
   for (const el of dbPart.querySelectorAll("[required]")) el.required = false;
 
   dialog({
-    title: "New backup", text: "The agent reads, deduplicates, compresses and encrypts on " +
+    title: "New backup", cls: "new-backup", text: "The agent reads, deduplicates, compresses and encrypts on " +
       "its host before anything leaves it.", submitLabel: "Start backup", wide: true,
     build: () => h("div",
       field("Agent", select("agent", agents.map((a) => [a.name,

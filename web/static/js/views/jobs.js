@@ -6,9 +6,9 @@ import { h, replace } from "../dom.js";
 import { poll } from "../poll.js";
 import { banner, empty, failure, field, loading, pager, select, table } from "../ui.js";
 
-export const PAGE_SIZE = 20;
+const PAGE_SIZE = 20;
 
-export const STATUSES = [["", "Any status"], ["queued", "Queued"], ["running", "Running"],
+const STATUSES = [["", "Any status"], ["queued", "Queued"], ["running", "Running"],
   ["completed", "Completed"], ["failed", "Failed"], ["canceled", "Canceled"]];
 
 const SINCE = [["", "Any time"], ["1", "Last 24 hours"], ["7", "Last 7 days"],

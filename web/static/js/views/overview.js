@@ -30,7 +30,7 @@ export function render({ root, signal }) {
       card("Agents", null, agentsBox, h("a.btn.small", { href: "#/agents" }, "All agents"))),
     card("Recent backups", null, recent, h("a.btn.small", { href: "#/backups" }, "All backups")));
 
-  poll(async () => {
+  const p = poll(async () => {
     const [st, ag, list] = await Promise.all([
       api("/api/status", { signal }),
       api("/api/agents?limit=100", { signal }),
@@ -43,7 +43,18 @@ export function render({ root, signal }) {
     showRecent(recent, list.backups, agentNames(ag.agents));
     return list.backups.some((b) => b.status === "running" || b.status === "queued")
       ? 3000 : 10000;
-  }, { signal, onError: (e) => banner("Live updates paused: " + describe(e)) });
+  }, {
+    signal,
+    onError: (e) => {
+      // Before the first answer the boxes say why they are empty; after it they keep
+      // what they showed and the banner says the updates stopped.
+      const retry = () => p.now();
+      if (statusBox.querySelector(".spinner")) replace(statusBox, failure(e, retry, "the status"));
+      if (agentsBox.querySelector(".spinner")) replace(agentsBox, failure(e, retry, "the agents"));
+      if (recent.querySelector(".spinner")) replace(recent, failure(e, retry, "the backups"));
+      banner("Live updates paused: " + describe(e));
+    },
+  });
 
   poll(async () => {
     const done = await api("/api/backups?status=completed&limit=100", { signal });
@@ -155,7 +166,7 @@ async function loadCharts(trend, growth, signal) {
 // values: [{label, a, b}] with a from aKeys and b from bKeys.
 // TODO: fix to the reply shape of the analytics routes once the controller serves them;
 // until then this accepts the likely shapes rather than one.
-export function series(body, aKeys, bKeys) {
+function series(body, aKeys, bKeys) {
   const list = ["series", "points", "days", "data", "trend", "history", "buckets"]
     .map((k) => body[k]).find(Array.isArray) || [];
   const pick = (o, keys) => {
