@@ -45,16 +45,14 @@ function showAgents(box, agents, refresh, signal) {
   replace(box, table([
     { label: "Agent", cell: (a) => h("div", h("span.cell-main.clip", { title: a.name }, a.name),
       h("span.cell-sub.clip", { title: a.hostname }, a.hostname || "")) },
-    { label: "Status", cell: (a) => badge(a.status) },
-    { label: "Transport", cell: (a) => a.transport ? h("span.chip", a.transport.toUpperCase())
-      : h("span.muted", "—") },
-    { label: "Version", class: "nowrap", cell: (a) => h("span", a.version || "—",
-      a.outdated ? [" ", badge("expired", "outdated")] : null) },
-    { label: "Platform", class: "hide-sm nowrap", cell: (a) =>
-      [a.os, a.arch].filter(Boolean).join("/") || "—" },
+    { label: "Status", cell: (a) => h("div", badge(a.status), h("div.cell-sub",
+      a.transport ? `over ${a.transport.toUpperCase()}` : "never connected")) },
+    { label: "Version", class: "nowrap", cell: (a) => h("div", a.version || "—",
+      a.outdated ? [" ", badge("expired", "outdated")] : null,
+      h("div.cell-sub", [a.os, a.arch].filter(Boolean).join("/"))) },
     { label: "Capabilities", class: "hide-sm", cell: capabilities },
-    { label: "Last seen", class: "nowrap", cell: (a) => h("span", timed(a.last_seen),
-      a.rtt_ms != null ? h("span.cell-sub", ` · ${a.rtt_ms.toFixed(1)} ms`) : null) },
+    { label: "Last seen", class: "nowrap", cell: (a) => h("div", timed(a.last_seen),
+      a.rtt_ms != null ? h("div.cell-sub", `RTT ${a.rtt_ms.toFixed(1)} ms`) : null) },
     { label: "", class: "actions", cell: (a) => [
       h("button.btn.small", { type: "button", disabled: a.status !== "online",
         onclick: () => newBackup(signal, a.name) }, "Back up"),
@@ -65,11 +63,16 @@ function showAgents(box, agents, refresh, signal) {
   ], agents, (a) => ({ "data-agent": a.name, "data-status": a.status })));
 }
 
+// capabilities shows what the agent can back up: files always, and each database
+// engine whose dump tool it found, with the tools and versions in the tooltip.
 function capabilities(a) {
   const tools = (a.capabilities && a.capabilities.tools) || [];
-  const chips = [h("span.chip", "files")];
-  for (const t of tools) chips.push(h("span.chip", { title: `${t.path} ${t.version}` }, t.name));
-  return h("div.chips", chips);
+  const has = (...names) => tools.filter((t) => names.includes(t.name));
+  const chip = (label, found) => found.length ? h("span.chip", {
+    title: found.map((t) => `${t.name}: ${t.version}`).join("\n") }, label) : null;
+  return h("div.chips", h("span.chip", "files"),
+    chip("PostgreSQL", has("pg_dump", "pg_restore", "psql")),
+    chip("MySQL/MariaDB", has("mariadb-dump", "mysqldump", "mariadb", "mysql")));
 }
 
 async function ping(a, refresh) {
