@@ -21,7 +21,7 @@ func (a *API) checkCSRF(c *gin.Context) {
 		return
 	}
 	if err := a.origins.Check(c.Request); err != nil {
-		a.fail(c, csrfError("origin", "this request came from another site's page"))
+		a.fail(c, csrfError("origin", "this request came from another origin's page"))
 		return
 	}
 	if !auth.CheckCSRF(p.session, c.GetHeader(HeaderCSRF)) {
@@ -36,7 +36,7 @@ func (a *API) checkCSRF(c *gin.Context) {
 // victim into the attacker's account).
 func (a *API) checkOrigin(c *gin.Context) {
 	if err := a.origins.Check(c.Request); err != nil {
-		a.fail(c, csrfError("origin", "this request came from another site's page"))
+		a.fail(c, csrfError("origin", "this request came from another origin's page"))
 		return
 	}
 	c.Next()

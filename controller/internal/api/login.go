@@ -58,8 +58,9 @@ func (a *API) login(c *gin.Context) {
 }
 
 // openSession mints and stores the tokens of a new sign-in session of acct, with full
-// scope and the lifetimes of g, and records the sign-in. It returns the reply with the
-// secrets and the stored access token.
+// scope and the lifetimes of g, and records the sign-in; a session without a refresh
+// token is the dashboard's. It returns the reply with the secrets and the stored access
+// token.
 func (a *API) openSession(c *gin.Context, acct *store.Account, g grant) (
 	*tokenReply, *store.AuthToken, error,
 ) {
