@@ -83,8 +83,7 @@ export function readConnection(form, prefix) {
 // jobList shows a filtered, paginated list of jobs from path (/api/backups or
 // /api/restores) that follows running jobs live. columns(names) gives the table's
 // columns once the agents' names are known. The filters live in the address.
-export function jobList({ box, signal, q, setQuery, path, key, columns, noun, emptyAction,
-  highlight }) {
+export function jobList({ box, signal, q, setQuery, path, key, columns, noun, emptyAction }) {
   const status = select("status", STATUSES, q.status || "");
   const since = select("since", SINCE, q.since || "");
   const onFilter = () => setQuery({ ...q, status: status.value, since: since.value, offset: "" });
@@ -113,7 +112,7 @@ export function jobList({ box, signal, q, setQuery, path, key, columns, noun, em
       return 15000;
     }
     replace(list, table(columns(names), rows, (r) => ({ "data-id": r.id,
-      "data-status": r.status, class: r.id === highlight ? "highlight" : "" })),
+      "data-status": r.status })),
     pager(reply, (o) => setQuery({ ...q, offset: o || "" })));
     return rows.some(isActive) ? 2000 : 15000;
   }, {

@@ -14,7 +14,6 @@ export function render({ root, signal, query: q, setQuery }) {
     box);
   jobList({
     box, signal, q, setQuery, path: "/api/restores", key: "restores", noun: "restores",
-    highlight: q.highlight,
     emptyAction: h("a.btn.primary", { href: "#/backups?status=completed" },
       "Pick a backup to restore"),
     columns: (names) => [
