@@ -256,7 +256,8 @@ func (a *API) routes() *gin.Engine {
 	// token endpoints take forms, which their handlers check.
 	e.POST("/api/auth/login", a.validateRequest, a.login)
 	e.POST("/api/auth/session", a.checkOrigin, a.validateRequest, a.createSession)
-	e.GET("/oauth/authorize", a.authenticate, a.rateLimit, a.requireScope, a.oauthAuthorize)
+	e.GET("/oauth/authorize", a.authenticate, a.checkNavigation, a.rateLimit, a.requireScope,
+		a.oauthAuthorize)
 	e.POST("/oauth/token", a.oauthToken)
 	e.POST("/oauth/refresh", a.oauthRefresh)
 	e.POST("/oauth/revoke", a.oauthRevoke)

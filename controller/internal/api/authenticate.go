@@ -33,16 +33,16 @@ type principal struct {
 }
 
 // authenticate admits a request that carries a valid API key or access
-// token as "Authorization: Bearer <secret>", or, on routes under /api/
-// and only without that header, the dashboard's session cookie, and puts
-// its principal in the context. No secret answers 401 UNAUTHORIZED; an
+// token as "Authorization: Bearer <secret>", or, on routes under /api/ and
+// at /oauth/authorize and only without that header, the dashboard's
+// session cookie, and puts its principal in the context. No secret answers 401 UNAUTHORIZED; an
 // unknown, revoked or expired one, or one of a disabled account, answers
 // 401 INVALID_API_KEY. requireScope then checks what the secret may do,
 // and checkCSRF where a cookie-admitted request may come from.
 func (a *API) authenticate(c *gin.Context) {
 	token, ok := bearerToken(c.GetHeader("Authorization"))
 	session := ""
-	if !ok && c.GetHeader("Authorization") == "" && strings.HasPrefix(c.FullPath(), "/api/") {
+	if !ok && c.GetHeader("Authorization") == "" && sessionRoute(c.FullPath()) {
 		session, ok = sessionCookie(c)
 		token = session
 	}
@@ -63,6 +63,11 @@ func (a *API) authenticate(c *gin.Context) {
 	p.session = session
 	c.Set(principalKey, p)
 	c.Next()
+}
+
+// sessionRoute reports whether the dashboard's cookie may authenticate the route.
+func sessionRoute(route string) bool {
+	return strings.HasPrefix(route, "/api/") || route == "/oauth/authorize"
 }
 
 // requireScope answers 403 when the caller's scopes do not cover the

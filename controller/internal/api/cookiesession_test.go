@@ -154,17 +154,30 @@ func TestSessionLogout(t *testing.T) {
 		CodeNotFound)
 }
 
-func TestSessionCookieIsOnlyForTheAPI(t *testing.T) {
+func TestSessionCookieRoutes(t *testing.T) {
 	env := newEnv(t)
 	_, key := env.userWithPassword("alice@example.com", alicePassword, "PRO")
 	s := env.signIn("alice@example.com", alicePassword)
 	cl := env.client(key, true)
+	_, challenge := pkcePair()
+	path := "/oauth/authorize?" + codeQuery(cl["client_id"].(string), challenge).Encode()
 
-	// /oauth/authorize mints a code for the caller; without a consent page a cookie
-	// there would let any site's link authorize a client, so it takes Bearer only.
-	req := sessionRequest(t, s, "GET", "/oauth/authorize?response_type=code&client_id="+
-		cl["client_id"].(string), nil, "", "")
-	requireError(t, env.send(req, ""), http.StatusUnauthorized, CodeUnauthorized)
+	// The user's own navigation to /oauth/authorize with the cookie gets a code, as a
+	// Bearer caller does; a link on another origin's page (a sibling host sends the
+	// cookie) is refused, since it would authorize a client behind the user's back.
+	for _, site := range []string{"none", "same-origin", ""} {
+		rec := env.send(sessionRequest(t, s, "GET", path, nil, "", site), "")
+		require.Equal(t, http.StatusFound, rec.Code, "%q: %s", site, rec.Body.String())
+		assert.Contains(t, rec.Header().Get("Location"), "code=", site)
+	}
+	for _, site := range []string{"same-site", "cross-site"} {
+		env2 := requireError(t, env.send(sessionRequest(t, s, "GET", path, nil, "", site), ""),
+			http.StatusForbidden, CodeForbidden)
+		assert.Equal(t, "origin", env2["details"].(map[string]any)["reason"], site)
+	}
+	// A Bearer caller is no browser's victim.
+	req := sessionRequest(t, nil, "GET", path, nil, "", "cross-site")
+	assert.Equal(t, http.StatusFound, env.send(req, key).Code)
 
 	// An API key in the cookie is not a session.
 	req = sessionRequest(t, nil, "GET", "/api/agents", nil, "", "")

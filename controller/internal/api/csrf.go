@@ -42,6 +42,25 @@ func (a *API) checkOrigin(c *gin.Context) {
 	c.Next()
 }
 
+// checkNavigation guards GET /oauth/authorize, which mints a code for its caller though
+// its method is safe: with the session cookie it must be the user's own navigation
+// (Sec-Fetch-Site "none", such as a typed or pasted address), one from the dashboard's
+// origin, or a program's request without the header. A link or form on another origin's
+// page, which would authorize a client behind the user's back, answers 403. Other sites'
+// pages do not even send the SameSite=Strict cookie; this is for sibling hosts.
+func (a *API) checkNavigation(c *gin.Context) {
+	p := principalFrom(c)
+	switch c.GetHeader("Sec-Fetch-Site") {
+	case "", "same-origin", "none":
+	default:
+		if p != nil && p.session != "" {
+			a.fail(c, csrfError("origin", "this request came from another origin's page"))
+			return
+		}
+	}
+	c.Next()
+}
+
 // csrfError is the 403 of a forged request; details.reason says which check failed.
 func csrfError(reason, message string) *Error {
 	return &Error{Status: http.StatusForbidden, Code: CodeForbidden, Message: message,
