@@ -19,7 +19,7 @@ export function render({ root, id, signal }) {
       { signal }), agents.length ? agents : loadAgents(signal)]);
     agents = list;
     show(head, body, reply.backup, agents, () => p.now());
-    return isActive(reply.backup) ? 1500 : 30000;
+    return isActive(reply.backup) ? 2000 : 30000;
   }, {
     signal,
     onError: (e) => {

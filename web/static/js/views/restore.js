@@ -15,7 +15,7 @@ export function render({ root, id, signal }) {
     const [reply, agents] = await Promise.all([
       api("/api/restore/" + encodeURIComponent(id), { signal }), loadAgents(signal)]);
     show(head, body, reply.restore, agents);
-    return isActive(reply.restore) ? 1500 : 30000;
+    return isActive(reply.restore) ? 2000 : 30000;
   }, {
     signal,
     onError: (e) => {
