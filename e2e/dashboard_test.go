@@ -52,7 +52,10 @@ func TestDashboard(t *testing.T) {
 		{"a phone-sized window", func() { dashPhone(t, b) }},
 		{"a forged request from another origin", func() { dashForgery(t, c, b) }},
 		{"the keyboard", func() { dashKeyboard(t, b) }},
-		{"sign out", func() { dashSignOut(t, b) }},
+		{"the admin makes a user", func() { dashNewUser(t, c, b) }},
+		{"sign out", func() { dashSignOut(t, b, "signed-out") }},
+		{"the new user signs in to an empty account", func() { dashUserView(t, b) }},
+		{"the new user signs out", func() { dashSignOut(t, b, "user-signed-out") }},
 	}
 	for _, s := range steps {
 		t.Logf("step: %s", s.name)
@@ -287,13 +290,60 @@ func dashKeyboard(t *testing.T, b *browser) {
 	b.waitFor("restores page", `location.hash === "#/restores"`, 5*time.Second)
 }
 
-func dashSignOut(t *testing.T, b *browser) {
+// newUser is the account the admin makes in the browser.
+const newUser, newUserPassword = "ops@example.com", "a long passphrase for ops"
+
+func dashNewUser(t *testing.T, c *controller, b *browser) {
+	b.open("#/users")
+	b.openDialog("#new-user", "dialog [name=email]")
+	b.do("fill the user", 10*time.Second,
+		chromedp.SendKeys(chromedp.CSS("dialog [name=email]"), newUser),
+		chromedp.SendKeys(chromedp.CSS("dialog [name=name]"), "Ops Team"),
+		chromedp.SendKeys(chromedp.CSS("dialog [name=password]"), newUserPassword),
+		chromedp.SetValue(chromedp.CSS("dialog [name=plan]"), "PRO"),
+		chromedp.Click(chromedp.CSS("dialog button[type=submit]")))
+	b.waitFor("the user's first key", `document.querySelector("[data-testid=new-user-key]")
+		!== null`, 15*time.Second)
+	b.do("close", 5*time.Second, chromedp.KeyEvent("\x1b"))
+	b.waitFor("the user in the list", fmt.Sprintf(`document.querySelector('tr[data-user=%q]')
+		!== null`, newUser), 10*time.Second)
+	b.shot("users-new-user")
+	status, body := c.call(t, "GET", "/api/admin/users", c.adminKey, nil)
+	require.Equal(t, http.StatusOK, status)
+	plans := map[string]string{}
+	for _, u := range body["users"].([]any) {
+		m := u.(map[string]any)
+		plans[m["email"].(string)] = m["plan"].(string)
+	}
+	assert.Equal(t, "PRO", plans[newUser])
+}
+
+// dashUserView signs in as the new user: an account of its own, with no agents and no
+// backups yet, and no admin pages.
+func dashUserView(t *testing.T, b *browser) {
+	signInAs(b, newUser, newUserPassword)
+	b.waitFor("overview", `document.querySelector("[data-view=overview]") !== null`,
+		15*time.Second)
+	b.open("#/overview")
+	assert.Contains(t, b.text("#main"), "No agents yet")
+	assert.Contains(t, b.text("#main"), "No backups yet")
+	assert.False(t, eval[bool](b, `document.querySelector(".nav a[data-nav=users]") !== null`),
+		"no admin page in a user's menu")
+	b.shot("overview-new-user")
+	b.open("#/users")
+	assert.Contains(t, b.text("#main"), "Only the admin manages accounts")
+	b.open("#/backups")
+	assert.Contains(t, b.text("#main"), "No backups yet")
+	b.shot("backups-empty")
+}
+
+func dashSignOut(t *testing.T, b *browser, shot string) {
 	b.open("#/overview")
 	b.do("sign out", 10*time.Second, chromedp.Click(chromedp.CSS("#signout")))
 	b.waitFor("signed out", `document.querySelector("#signin") !== null`, 10*time.Second)
 	status := eval[int](b, `fetch("/api/auth/session").then((r) => r.status)`)
 	assert.Equal(t, http.StatusUnauthorized, status, "the cookie no longer signs in")
-	b.shot("signed-out")
+	b.shot(shot)
 }
 
 // followJob waits for the page of the job a dialog started, whose fragment starts with
