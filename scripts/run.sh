@@ -40,7 +40,7 @@ pids+=($!)
 cat <<MSG
 
   Grim Reaper is running.
-    Dashboard:     http://$http/
+    Dashboard:     http://$http/  (sign in as admin@localhost, password in $data/admin-password)
     Admin API key: $data/admin-api-key
     CLI:           export GRIM_URL=$GRIM_URL GRIM_API_KEY_FILE=$GRIM_API_KEY_FILE
                    bin/grim status; bin/grim agents list

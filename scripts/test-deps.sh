@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the package tests need when they are missing:
+# Installs the Debian packages the tests need when they are missing: for the package tests
 # systemd-nspawn (systemd-container), systemd-analyze (systemd), setpriv (util-linux),
-# curl, dpkg itself and rpm (to read the .rpm packages). Called by .ci/run; needs root and
-# apt.
+# curl, dpkg itself and rpm (to read the .rpm packages); for the dashboard's browser tests
+# chromium. Called by .ci/run; needs root and apt.
 set -euo pipefail
 
 need=()
 for pair in systemd-nspawn:systemd-container systemd-analyze:systemd setpriv:util-linux \
-  curl:curl dpkg-deb:dpkg rpm:rpm; do
+  curl:curl dpkg-deb:dpkg rpm:rpm chromium:chromium; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair##*:}")
 done
 if [ ${#need[@]} -eq 0 ]; then
@@ -15,7 +15,7 @@ if [ ${#need[@]} -eq 0 ]; then
   exit 0
 fi
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
-  echo "test-deps: missing ${need[*]}; the package tests will skip" >&2
+  echo "test-deps: missing ${need[*]}; the tests that need them will skip or fail" >&2
   exit 0
 fi
 echo "test-deps: installing ${need[*]}"

@@ -80,6 +80,7 @@ func (o *serveOptions) run(ctx context.Context) error {
 		return err
 	}
 	o.cfg.BootstrapAPIKey = os.Getenv("GRIM_BOOTSTRAP_API_KEY")
+	o.cfg.BootstrapPassword = os.Getenv("GRIM_BOOTSTRAP_PASSWORD")
 	o.cfg.MasterKey = os.Getenv("GRIM_MASTER_KEY")
 	srv, err := server.New(ctx, o.cfg, log)
 	if err != nil {

@@ -109,6 +109,16 @@ type Deps struct {
 	// Maintenance is woken when a garbage collection or a storage check is
 	// queued. Nil is allowed.
 	Maintenance MaintenanceService
+	// SessionTTL is how long a dashboard session lasts; zero means
+	// DefaultSessionTTL.
+	SessionTTL time.Duration
+	// SecureCookies marks the session cookie Secure on every request, for a
+	// controller behind a proxy that ends TLS; it is Secure over TLS anyway.
+	SecureCookies bool
+	// TrustedOrigins are origins (https://grim.example.net) besides the
+	// request's own host whose pages may send the dashboard's requests, such
+	// as the public URL when a proxy rewrites the Host header.
+	TrustedOrigins []string
 }
 
 // API is the controller's HTTP API.
@@ -137,11 +147,15 @@ type API struct {
 	throttle     *ratelimit.Throttle
 	accessTTL    time.Duration
 	refreshTTL   time.Duration
-	dummyOnce    sync.Once // makes dummyHash
-	dummyHash    string
-	spec         []byte
-	router       routers.Router
-	engine       *gin.Engine
+	sessionTTL   time.Duration
+	// secureCookies and origins guard the dashboard's session cookie.
+	secureCookies bool
+	origins       *http.CrossOriginProtection
+	dummyOnce     sync.Once // makes dummyHash
+	dummyHash     string
+	spec          []byte
+	router        routers.Router
+	engine        *gin.Engine
 }
 
 // New builds the API and its routes. It panics if the embedded OpenAPI
@@ -167,8 +181,12 @@ func New(d Deps) *API {
 		secrets:      d.Secrets,
 		dl:           d.Downloads,
 		maint:        d.Maintenance,
+		sessionTTL:   d.SessionTTL,
+
+		secureCookies: d.SecureCookies,
 	}
 	a.applyDefaults()
+	a.origins = a.originCheck(d.TrustedOrigins)
 	a.limiter = ratelimit.New(ratelimit.Config{Counter: d.Store.RateCounters(), Plans: d.Plans,
 		Now: a.now})
 	a.throttle = ratelimit.NewThrottle(d.Store.RateCounters(), loginWindow, a.now)
@@ -203,6 +221,9 @@ func (a *API) applyDefaults() {
 	}
 	if a.refreshTTL <= 0 {
 		a.refreshTTL = DefaultRefreshTokenTTL
+	}
+	if a.sessionTTL <= 0 {
+		a.sessionTTL = DefaultSessionTTL
 	}
 	if a.reg == nil {
 		a.reg = prometheus.NewRegistry()
@@ -239,15 +260,21 @@ func (a *API) routes() *gin.Engine {
 	// Sign-in and the OAuth endpoints authenticate in their own ways. The
 	// token endpoints take forms, which their handlers check.
 	e.POST("/api/auth/login", a.validateRequest, a.login)
-	e.GET("/oauth/authorize", a.authenticate, a.rateLimit, a.requireScope, a.oauthAuthorize)
+	e.POST("/api/auth/session", a.checkOrigin, a.validateRequest, a.createSession)
+	e.GET("/oauth/authorize", a.authenticate, a.checkNavigation, a.rateLimit, a.requireScope,
+		a.oauthAuthorize)
 	e.POST("/oauth/token", a.oauthToken)
 	e.POST("/oauth/refresh", a.oauthRefresh)
 	e.POST("/oauth/revoke", a.oauthRevoke)
 
 	// Authentication comes before validation: a caller without a valid key
 	// learns nothing about the shape of requests.
-	authed := e.Group("/api", a.authenticate, a.rateLimit, a.requireScope,
+	// checkCSRF follows authentication: only a request admitted by the
+	// dashboard's cookie can be forged by another site's page.
+	authed := e.Group("/api", a.authenticate, a.checkCSRF, a.rateLimit, a.requireScope,
 		a.validateRequest)
+	authed.GET("/auth/session", a.getSession)
+	authed.POST("/auth/logout", a.logout)
 	authed.GET("/status", a.getStatus)
 	authed.POST("/keys", a.createKey)
 	authed.GET("/keys", a.listKeys)
@@ -276,7 +303,7 @@ func (a *API) routes() *gin.Engine {
 
 	// As with authentication, a caller who is not the admin learns nothing
 	// of the admin routes' request shapes.
-	admin := e.Group("/api/admin", a.authenticate, a.rateLimit, a.requireScope,
+	admin := e.Group("/api/admin", a.authenticate, a.checkCSRF, a.rateLimit, a.requireScope,
 		a.requireAdmin, a.validateRequest)
 	admin.POST("/users", a.createUser)
 	admin.GET("/users", a.listUsers)

@@ -25,15 +25,27 @@ type principal struct {
 	tokenID  string
 	familyID string
 	clientID string
+	// expiresAt is when an access token ends; zero for an API key.
+	expiresAt time.Time
+	// session is the secret of the dashboard session cookie that admitted the request,
+	// "" when it came with an Authorization header. checkCSRF guards such requests.
+	session string
 }
 
 // authenticate admits a request that carries a valid API key or access
-// token as "Authorization: Bearer <secret>" and puts its principal in the
-// context. No secret answers 401 UNAUTHORIZED; an unknown, revoked or
-// expired one, or one of a disabled account, answers 401 INVALID_API_KEY.
-// requireScope then checks what the secret may do.
+// token as "Authorization: Bearer <secret>", or, on routes under /api/ and
+// at /oauth/authorize and only without that header, the dashboard's
+// session cookie, and puts its principal in the context. No secret answers 401 UNAUTHORIZED; an
+// unknown, revoked or expired one, or one of a disabled account, answers
+// 401 INVALID_API_KEY. requireScope then checks what the secret may do,
+// and checkCSRF where a cookie-admitted request may come from.
 func (a *API) authenticate(c *gin.Context) {
 	token, ok := bearerToken(c.GetHeader("Authorization"))
+	session := ""
+	if !ok && c.GetHeader("Authorization") == "" && sessionRoute(c.FullPath()) {
+		session, ok = sessionCookie(c)
+		token = session
+	}
 	if !ok {
 		a.fail(c, &Error{Status: http.StatusUnauthorized, Code: CodeUnauthorized,
 			Message: "an API key or access token is required as Authorization: Bearer <key>",
@@ -42,11 +54,20 @@ func (a *API) authenticate(c *gin.Context) {
 	}
 	p, err := a.lookupPrincipal(c, token)
 	if err != nil {
+		if session != "" {
+			clearSessionCookie(c, a.secureCookies)
+		}
 		a.fail(c, err)
 		return
 	}
+	p.session = session
 	c.Set(principalKey, p)
 	c.Next()
+}
+
+// sessionRoute reports whether the dashboard's cookie may authenticate the route.
+func sessionRoute(route string) bool {
+	return strings.HasPrefix(route, "/api/") || route == "/oauth/authorize"
 }
 
 // requireScope answers 403 when the caller's scopes do not cover the
@@ -103,7 +124,8 @@ func (a *API) lookupAccessToken(c *gin.Context, prefix, token string) (*principa
 	if err != nil {
 		return nil, err
 	}
-	p := &principal{account: acct, scopes: t.Scopes, tokenID: t.ID, familyID: t.FamilyID}
+	p := &principal{account: acct, scopes: t.Scopes, tokenID: t.ID, familyID: t.FamilyID,
+		expiresAt: t.ExpiresAt}
 	if t.ClientID != nil {
 		p.clientID = *t.ClientID
 		p.account = withoutAdmin(acct)

@@ -39,43 +39,65 @@ type loginReply struct {
 	User userView `json:"user"`
 }
 
-// login serves POST /api/auth/login: the dashboard's sign-in with email
-// and password, answered with a short-lived access token and a refresh
-// token. It says the same thing whichever of email and password is wrong.
+// login serves POST /api/auth/login: sign-in with email and password for programs,
+// answered with a short-lived access token and a refresh token. It says the same thing
+// whichever of email and password is wrong.
 func (a *API) login(c *gin.Context) {
-	var req loginRequest
-	if err := decodeJSON(c, &req); err != nil {
+	acct, err := a.verifyLogin(c)
+	if err != nil {
 		a.fail(c, err)
 		return
 	}
-	ctx := c.Request.Context()
+	reply, _, err := a.openSession(c, acct, grant{refresh: true})
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	c.Header("Cache-Control", "no-store")
+	c.JSON(http.StatusOK, loginReply{tokenReply: *reply, User: viewUser(acct)})
+}
+
+// openSession mints and stores the tokens of a new sign-in session of acct, with full
+// scope and the lifetimes of g, and records the sign-in; a session without a refresh
+// token is the dashboard's. It returns the reply with the secrets and the stored access
+// token.
+func (a *API) openSession(c *gin.Context, acct *store.Account, g grant) (
+	*tokenReply, *store.AuthToken, error,
+) {
+	g.accountID, g.scopes, g.familyID = acct.ID, auth.ScopeFull, store.NewID("ses")
+	reply, rows, err := a.mintTokens(g)
+	if err == nil {
+		err = a.store.AuthTokens().Create(c.Request.Context(), rows...)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	a.audit(c, eventLoginSucceeded, acct.ID, map[string]any{"session_id": g.familyID,
+		"dashboard": !g.refresh})
+	return reply, rows[0], nil
+}
+
+// verifyLogin decodes a sign-in body and checks its email and password under the
+// sign-in throttles. It returns the enabled account they name, or the error to answer;
+// a failure has then been counted and recorded.
+func (a *API) verifyLogin(c *gin.Context) (*store.Account, error) {
+	var req loginRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return nil, err
+	}
 	email := strings.ToLower(strings.TrimSpace(req.Email))
 	checks := loginChecks(c, email)
 	if err := a.notThrottled(c, checks); err != nil {
-		a.fail(c, err)
-		return
+		return nil, err
 	}
-	acct, ok, err := a.checkLogin(ctx, email, req.Password)
+	acct, ok, err := a.checkLogin(c.Request.Context(), email, req.Password)
 	if err != nil {
-		a.fail(c, err)
-		return
+		return nil, err
 	}
 	if !ok || acct.Disabled {
-		a.loginFailed(c, checks, acct)
-		return
+		return nil, a.loginFailed(c, checks, acct)
 	}
-	reply, rows, err := a.mintTokens(grant{accountID: acct.ID, scopes: auth.ScopeFull,
-		familyID: store.NewID("ses"), refresh: true})
-	if err == nil {
-		err = a.store.AuthTokens().Create(ctx, rows...)
-	}
-	if err != nil {
-		a.fail(c, err)
-		return
-	}
-	a.audit(c, eventLoginSucceeded, acct.ID, map[string]any{"session_id": rows[0].FamilyID})
-	c.Header("Cache-Control", "no-store")
-	c.JSON(http.StatusOK, loginReply{tokenReply: *reply, User: viewUser(acct)})
+	return acct, nil
 }
 
 // throttleCheck is one throttle key and the failures it may have had.
@@ -152,18 +174,17 @@ func (a *API) checkLogin(ctx context.Context, email, password string) (
 	return acct, ok && acct != nil && acct.PasswordHash != nil, nil
 }
 
-// loginFailed counts the failure against checks, records it and answers.
-func (a *API) loginFailed(c *gin.Context, checks []throttleCheck, acct *store.Account) {
+// loginFailed counts the failure against checks, records it and returns the answer.
+func (a *API) loginFailed(c *gin.Context, checks []throttleCheck, acct *store.Account) error {
 	if err := a.failed(c, checks); err != nil {
-		a.fail(c, err)
-		return
+		return err
 	}
 	id := ""
 	if acct != nil {
 		id = acct.ID
 	}
 	a.audit(c, eventLoginFailed, id, nil)
-	a.fail(c, badLogin)
+	return badLogin
 }
 
 // dummyPasswordHash is a hash no password is checked against for real,

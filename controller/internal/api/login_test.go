@@ -162,6 +162,25 @@ func TestPasswordChangeEndsOldPasswordAndSessions(t *testing.T) {
 	assert.Equal(t, float64(1), decode(t, rec)["total"])
 }
 
+// TestFirstPassword: an account made without a password (the admin of an older
+// controller) sets its first with its API key, and from then on needs it to change it.
+func TestFirstPassword(t *testing.T) {
+	env := newEnv(t)
+	_, key := env.account("old-admin@example.com", store.RoleAdmin, "full")
+	requireError(t, env.do("POST", "/api/auth/session", "", map[string]any{
+		"email": "old-admin@example.com", "password": ""}), http.StatusBadRequest, CodeValidation)
+
+	rec := env.do("POST", "/api/user/password", key, map[string]any{"new_password": alicePassword})
+	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+	assert.Equal(t, http.StatusOK, env.login("old-admin@example.com", alicePassword).code)
+
+	env2 := requireError(t, env.do("POST", "/api/user/password", key,
+		map[string]any{"new_password": "yet another passphrase"}), http.StatusBadRequest,
+		CodeValidation)
+	assert.Equal(t, "current_password", field(env2))
+	assert.Equal(t, http.StatusOK, env.login("old-admin@example.com", alicePassword).code)
+}
+
 func TestProfile(t *testing.T) {
 	env := newEnv(t)
 	_, key := env.account("a@example.com", store.RoleUser, "full")

@@ -15,6 +15,8 @@ type grant struct {
 	scopes    string // comma-separated
 	familyID  string
 	refresh   bool // whether a refresh token goes with the access token
+	// ttl is the access token's lifetime; zero means the API's access token TTL.
+	ttl time.Duration
 }
 
 // tokenReply is the body of a token reply, as RFC 6749 section 5.1 has it,
@@ -32,6 +34,10 @@ type tokenReply struct {
 // rows to store, which hold only hashes.
 func (a *API) mintTokens(g grant) (*tokenReply, []*store.AuthToken, error) {
 	now := a.now()
+	ttl := g.ttl
+	if ttl <= 0 {
+		ttl = a.accessTTL
+	}
 	var client *string
 	if g.clientID != "" {
 		client = &g.clientID
@@ -42,9 +48,9 @@ func (a *API) mintTokens(g grant) (*tokenReply, []*store.AuthToken, error) {
 	}
 	rows := []*store.AuthToken{{AccountID: g.accountID, ClientID: client, Kind: store.TokenAccess,
 		Prefix: prefix, Hash: hash, Scopes: g.scopes, FamilyID: g.familyID,
-		ExpiresAt: now.Add(a.accessTTL), CreatedAt: now}}
+		ExpiresAt: now.Add(ttl), CreatedAt: now}}
 	reply := &tokenReply{Success: true, AccessToken: full, TokenType: "Bearer",
-		ExpiresIn: int64(a.accessTTL / time.Second), Scope: strings.ReplaceAll(g.scopes, ",", " ")}
+		ExpiresIn: int64(ttl / time.Second), Scope: strings.ReplaceAll(g.scopes, ",", " ")}
 	if !g.refresh {
 		return reply, rows, nil
 	}

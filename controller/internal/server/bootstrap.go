@@ -2,9 +2,12 @@ package server
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base32"
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/grim-reaper/grim/controller/internal/auth"
@@ -15,13 +18,18 @@ import (
 // AdminKeyFile is the name, inside the data dir, of the file holding the first admin key.
 const AdminKeyFile = "admin-api-key"
 
+// AdminPasswordFile is the name, inside the data dir, of the file holding the admin's
+// first dashboard password.
+const AdminPasswordFile = "admin-password"
+
 // AdminEmail is the email of the admin account created on first start.
 const AdminEmail = "admin@localhost"
 
-// bootstrapAdmin creates the admin account and its first API key when the state has no
-// accounts yet. The key is GRIM_BOOTSTRAP_API_KEY when set, otherwise a new random one;
-// either way it is written to <data-dir>/admin-api-key with mode 0600, and only the path
-// is logged.
+// bootstrapAdmin creates the admin account, its first API key and its first dashboard
+// password when the state has no accounts yet. The key is GRIM_BOOTSTRAP_API_KEY and
+// the password GRIM_BOOTSTRAP_PASSWORD when set, otherwise new random ones; either way
+// they are written to <data-dir>/admin-api-key and <data-dir>/admin-password with mode
+// 0600, and only the paths are logged.
 func bootstrapAdmin(ctx context.Context, st *store.Store, cfg Config, log *slog.Logger) error {
 	n, err := st.Accounts().Count(ctx)
 	if err != nil {
@@ -34,13 +42,21 @@ func bootstrapAdmin(ctx context.Context, st *store.Store, cfg Config, log *slog.
 	if err != nil {
 		return err
 	}
+	password, pwHash, err := adminPassword(cfg.BootstrapPassword)
+	if err != nil {
+		return err
+	}
 	path := filepath.Join(cfg.DataDir, AdminKeyFile)
 	if err := atomicfile.Write(path, []byte(full+"\n"), 0o600); err != nil {
 		return fmt.Errorf("write admin key: %w", err)
 	}
+	pwPath := filepath.Join(cfg.DataDir, AdminPasswordFile)
+	if err := atomicfile.Write(pwPath, []byte(password+"\n"), 0o600); err != nil {
+		return fmt.Errorf("write admin password: %w", err)
+	}
 	now := time.Now()
 	acct := &store.Account{
-		ID: store.NewID("acct"), Email: AdminEmail, Name: "Administrator",
+		ID: store.NewID("acct"), Email: AdminEmail, Name: "Administrator", PasswordHash: &pwHash,
 		Plan: "REAPER", Role: "admin", CreatedAt: now, UpdatedAt: now,
 	}
 	key := &store.APIKey{
@@ -50,7 +66,8 @@ func bootstrapAdmin(ctx context.Context, st *store.Store, cfg Config, log *slog.
 	if err := st.CreateAccountWithKey(ctx, acct, key); err != nil {
 		return fmt.Errorf("create admin account: %w", err)
 	}
-	log.Info("admin account created", "email", AdminEmail, "admin_key_file", path)
+	log.Info("admin account created", "email", AdminEmail, "admin_key_file", path,
+		"admin_password_file", pwPath)
 	return nil
 }
 
@@ -63,4 +80,26 @@ func adminKey(fromEnv string) (full, prefix, hash string, err error) {
 		return "", "", "", fmt.Errorf("GRIM_BOOTSTRAP_API_KEY must be at least 16 characters")
 	}
 	return fromEnv, auth.LookupPrefix(fromEnv), auth.Hash(fromEnv), nil
+}
+
+// adminPassword returns the admin's first password and its hash: fromEnv, or 120 random
+// bits in 24 base32 characters that survive being typed.
+func adminPassword(fromEnv string) (password, hash string, err error) {
+	password = fromEnv
+	if password == "" {
+		var b [15]byte
+		if _, err := rand.Read(b[:]); err != nil {
+			return "", "", fmt.Errorf("generate admin password: %w", err)
+		}
+		password = strings.ToLower(base32.StdEncoding.EncodeToString(b[:]))
+	}
+	if len(password) < auth.MinPasswordLen {
+		return "", "", fmt.Errorf("GRIM_BOOTSTRAP_PASSWORD must be at least %d characters",
+			auth.MinPasswordLen)
+	}
+	hash, err = auth.HashPassword(password)
+	if err != nil {
+		return "", "", fmt.Errorf("hash admin password: %w", err)
+	}
+	return password, hash, nil
 }

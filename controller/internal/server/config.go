@@ -31,6 +31,8 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// BootstrapAPIKey, when set, becomes the admin key created on first start.
 	BootstrapAPIKey string
+	// BootstrapPassword, when set, becomes the admin's dashboard password on first start.
+	BootstrapPassword string
 	// MasterKey, when set (base64 of 32 bytes), is the key that wraps account keys;
 	// otherwise it is kept in <data-dir>/master.key. Controllers sharing a database must
 	// share it.
@@ -147,4 +149,14 @@ func (c Config) storageDir() string {
 		}
 	}
 	return c.DataDir + "/storage"
+}
+
+// trustedOrigins is the origin (scheme, host and port) of PublicURL, none without one:
+// the dashboard's pages come from there when a proxy stands in front of the controller.
+func (c Config) trustedOrigins() []string {
+	u, err := url.Parse(c.PublicURL)
+	if c.PublicURL == "" || err != nil {
+		return nil
+	}
+	return []string{u.Scheme + "://" + u.Host}
 }

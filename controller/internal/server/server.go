@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -128,6 +129,10 @@ func (s *Server) init(ctx context.Context) error {
 			AgentAddr: s.cfg.AgentAddr, PublicAgentAddr: s.cfg.PublicAgentAddr},
 		Storage:     sto.Usage,
 		Maintenance: s.maint,
+		// Behind a proxy that ends TLS the request itself is plain HTTP; the public URL
+		// says whether browsers reach the dashboard over TLS.
+		SecureCookies:  strings.HasPrefix(s.cfg.PublicURL, "https://"),
+		TrustedOrigins: s.cfg.trustedOrigins(),
 		Health: []api.HealthCheck{
 			{Name: "database", Check: s.store.Ping},
 			{Name: "storage", Check: storageWritable(s.cfg.storageDir())},
