@@ -76,7 +76,7 @@ func dialAuto(ctx context.Context, addr string, conf *tls.Config, opts DialOptio
 		return nil, fmt.Errorf("dial %s over quic: %w", addr, qerr)
 	}
 	log.Debug("quic failed, trying tcp", "remote_addr", addr, "error", qerr)
-	c, terr := dialFallback(ctx, addr, conf, log)
+	c, terr := dialFallback(ctx, addr, conf, timeout, log)
 	if terr != nil {
 		return nil, fmt.Errorf("dial %s: quic: %w; tcp: %w", addr, qerr, terr)
 	}
@@ -85,7 +85,7 @@ func dialAuto(ctx context.Context, addr string, conf *tls.Config, opts DialOptio
 
 // dialFallback dials TCP after QUIC got no answer, with a fresh QUIC attempt beside it,
 // and prefers QUIC when that attempt connects within a grace of twice what TCP took
-// (at least minQUICGrace) after TCP did.
+// (at least minQUICGrace, at most the QUIC timeout) after TCP did.
 //
 // A QUIC attempt that began while the listener was down, as when a controller restarts,
 // can go unanswered for seconds after the listener is back: QUIC resends its first
@@ -93,7 +93,7 @@ func dialAuto(ctx context.Context, addr string, conf *tls.Config, opts DialOptio
 // only ever sees the resends. A fresh attempt is answered at once. Without it, every
 // agent whose reconnect spanned a controller's restart stayed on TCP for the whole
 // session. Where UDP is blocked the fallback costs the grace once per connection.
-func dialFallback(ctx context.Context, addr string, conf *tls.Config,
+func dialFallback(ctx context.Context, addr string, conf *tls.Config, timeout time.Duration,
 	log *slog.Logger) (Conn, error) {
 	qctx, cancelQUIC := context.WithCancel(ctx)
 	defer cancelQUIC()
@@ -119,7 +119,7 @@ func dialFallback(ctx context.Context, addr string, conf *tls.Config,
 		}
 		return nil, err
 	}
-	grace := time.NewTimer(max(2*time.Since(start), minQUICGrace))
+	grace := time.NewTimer(min(max(2*time.Since(start), minQUICGrace), timeout))
 	defer grace.Stop()
 	select {
 	case qc := <-fresh:
