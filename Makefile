@@ -41,8 +41,9 @@ test-postgres: ## the suites that touch the state store again, on a fresh Postgr
 packages: ## .deb and .rpm of agent and controller, amd64 and arm64, into dist/
 	VERSION=$(VERSION) COMMIT=$(COMMIT) GO=$(GO) scripts/packages.sh
 
-# Installs, upgrades and purges the agent's .deb on this machine (as root) and boots it
-# under systemd in a throwaway container; each test skips with its reason where it cannot.
+# Installs, upgrades and purges the agent's .deb on this machine (as root), and installs
+# both packages in a throwaway container booted under systemd; each test skips with its
+# reason where it cannot run, or fails if GRIM_REQUIRE_SERVICES=1 (CI).
 test-packages: ## the package tests: dpkg install, enrol, back up, upgrade, purge; systemd-nspawn
 	GRIM_PACKAGE_TESTS=1 $(GO) test -count=1 -v -timeout 15m ./deployments/
 

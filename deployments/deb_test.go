@@ -14,6 +14,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/grim-reaper/grim/internal/testkit"
 )
 
 // Where the agent package puts things on the host.
@@ -92,17 +94,18 @@ func TestDebLifecycle(t *testing.T) {
 	assert.Error(t, err, "the user %s is left after purge", agentUser)
 }
 
-// requireAgentAbsent skips on a machine where an agent is installed or left behind: the
-// test installs and purges the real package and must not destroy someone's agent.
+// requireAgentAbsent ends the test (testkit.Unavailable) on a machine where an agent is
+// installed or left behind: the test installs and purges the real package and must not
+// destroy someone's agent.
 func requireAgentAbsent(t *testing.T) {
 	t.Helper()
 	out, _ := runErr("dpkg-query", "-W", "-f=${Status}", "grim-agent")
 	if strings.Contains(out, "installed") {
-		t.Skip("grim-agent is installed on this machine; the test leaves it alone")
+		testkit.Unavailable(t, "grim-agent is installed on this machine; the test leaves it alone")
 	}
 	for _, p := range []string{agentState, agentConfig} {
 		if _, err := os.Stat(p); err == nil {
-			t.Skipf("%s exists on this machine; the test leaves it alone", p)
+			testkit.Unavailable(t, "%s exists on this machine; the test leaves it alone", p)
 		}
 	}
 }
@@ -143,7 +146,7 @@ func checkAgentDeb(t *testing.T, deb string) {
 // it, since this machine is not rpm-based.
 func checkAgentRPM(t *testing.T, rpm string) {
 	if _, err := exec.LookPath("rpm"); err != nil {
-		t.Skip("rpm is not installed: apt-get install rpm")
+		testkit.Unavailable(t, "rpm is not installed: apt-get install rpm")
 	}
 	files := run(t, "rpm", "-qpl", rpm)
 	for _, p := range []string{"/usr/bin/grim-agent", "/usr/lib/systemd/system/grim-agent.service",
@@ -174,9 +177,9 @@ func checkControllerDeb(t *testing.T, rel *build) {
 		digest(t, filepath.Join(rel.downloads, "grim-agent_"+debArch()+".deb")))
 }
 
-// installWithCommand runs the install command a join token comes with, as an operator
-// pastes it on a new host: install.sh from the controller installs the package from the
-// controller's /downloads/ and enrols the agent.
+// installWithCommand runs the install command a join token comes with, unchanged, as an
+// operator pastes it on a new host: install.sh from the controller installs the package
+// from the controller's /downloads/ and enrols the agent.
 func installWithCommand(t *testing.T, c *controller) {
 	t.Helper()
 	status, reply := c.call(t, "POST", "/api/agents/tokens", map[string]any{})
@@ -184,11 +187,16 @@ func installWithCommand(t *testing.T, c *controller) {
 	command, _ := reply["install_command"].(string)
 	require.Contains(t, command, "/downloads/install.sh | sudo sh -s -- --controller "+
 		c.agentAddr+" --token ")
+	sh := exec.Command("sh", "-c", command)
 	if _, err := exec.LookPath("sudo"); err != nil {
-		command = strings.Replace(command, "| sudo sh", "| sh", 1) // we are root already
+		// We are root already; testdata/bin/sudo stands in for the missing sudo.
+		stand, err := filepath.Abs("testdata/bin")
+		require.NoError(t, err)
+		sh.Env = append(os.Environ(), "PATH="+stand+":"+os.Getenv("PATH"))
 	}
-	out, err := runErr("sh", "-c", command)
-	require.NoError(t, err)
+	raw, err := sh.CombinedOutput()
+	out := string(raw)
+	require.NoError(t, err, "%s", out)
 	assert.Contains(t, out, "enrolled as ")
 	assert.Contains(t, out, "systemd is not running")
 	assert.NotContains(t, readFile(t, agentConfig), reply["token"].(string))

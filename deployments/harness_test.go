@@ -52,21 +52,22 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// requirePackageTests skips unless the package tests were asked for and can run here.
+// requirePackageTests skips unless the package tests were asked for, and then ends the
+// test where they cannot run here: a skip, or a failure under GRIM_REQUIRE_SERVICES=1.
 func requirePackageTests(t *testing.T, tools ...string) {
 	t.Helper()
 	if os.Getenv("GRIM_PACKAGE_TESTS") == "" {
 		t.Skip("package tests install on this machine: run them with `make test-packages`")
 	}
 	if os.Geteuid() != 0 {
-		t.Skip("package tests need root: they install with dpkg")
+		testkit.Unavailable(t, "package tests need root: they install with dpkg")
 	}
 	if runtime.GOOS != "linux" {
-		t.Skip("packages are for Linux")
+		testkit.Unavailable(t, "packages are for Linux")
 	}
 	for _, tool := range tools {
 		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s is not installed (scripts/services.sh installs it)", tool)
+			testkit.Unavailable(t, "%s is not installed (scripts/test-deps.sh installs it)", tool)
 		}
 	}
 }

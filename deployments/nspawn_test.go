@@ -14,41 +14,53 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/grim-reaper/grim/internal/testkit"
 )
 
-// TestAgentUnitUnderSystemd boots a throwaway container of this machine under
-// systemd-nspawn (a fresh tmpfs root with this machine's /usr, where the agent package is
-// installed, and no network but loopback). Inside, the package's postinst runs under a
-// live systemd, a controller starts, and systemd starts the installed grim-agent unit
-// with a join token in /etc/default/grim-agent: the agent must enrol from inside its
-// sandbox and complete a backup of files only root may read.
-func TestAgentUnitUnderSystemd(t *testing.T) {
-	requirePackageTests(t, "dpkg", "dpkg-deb", "systemd-nspawn")
-	requireAgentAbsent(t)
+// TestUnitsUnderSystemd boots a throwaway container of this machine under
+// systemd-nspawn: a fresh tmpfs root, no network but loopback, this machine's /usr and
+// dpkg database under overlays whose changes stay in the test's temporary directory, so
+// that the packages install inside the container and never on this machine. There,
+// under a live systemd (testdata/nspawn-driver.sh):
+//
+//   - the controller's package installs and its postinst starts grim-controller.service,
+//     which must run as the user grim with no capability, a read-only system and its
+//     system call filter;
+//   - the install line that POST /api/agents/tokens gives (what the dashboard's "Add a
+//     host" shows) runs as an operator pastes it, installs the agent from the
+//     controller's /downloads/ and starts grim-agent.service, which must run as the user
+//     grim-agent with exactly its five capabilities;
+//   - that agent backs up files that only root may read, files of another user and
+//     set-user-ID and set-group-ID files, and restores them: owners, modes and contents
+//     must come back exactly;
+//   - both units stop cleanly, and purging both packages leaves nothing of them behind.
+func TestUnitsUnderSystemd(t *testing.T) {
+	requirePackageTests(t, "dpkg-deb", "systemd-nspawn")
 	probeNspawn(t)
 	rel := packages(t)[newVersion]
-	t.Cleanup(func() { purge(t) })
-	run(t, "dpkg", "-i", rel.agentDeb)
+	out := t.TempDir()
+	root := containerState(t)
 
-	in, out := t.TempDir(), t.TempDir()
-	run(t, "dpkg-deb", "-e", rel.agentDeb, filepath.Join(in, "control"))
-	require.NoError(t, os.WriteFile(filepath.Join(in, "driver.sh"), []byte(driverScript), 0o755))
-	require.NoError(t, os.Chmod(in, 0o755))
-
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
+	testdata, err := filepath.Abs("testdata")
+	require.NoError(t, err)
 	cmd := exec.CommandContext(ctx, "systemd-nspawn", nspawnArgs(
-		"--bind-ro="+in+":/opt/grim-test",
-		"--bind-ro="+rel.ctlRoot+":/opt/grim-controller",
+		"--overlay=/usr:"+filepath.Join(root, "usr")+":/usr",
+		"--bind="+filepath.Join(root, "var")+":/var",
+		"--overlay=/var/lib/dpkg:"+filepath.Join(root, "dpkg")+":/var/lib/dpkg",
+		"--bind-ro="+testdata+":/opt/grim-test",
+		"--bind-ro="+filepath.Dir(rel.ctlDeb)+":/opt/grim-pkgs",
 		"--bind="+out+":/opt/grim-out",
 		"-b", "--",
 		// An empty /etc would make systemd ask for a locale and a time zone first.
 		"systemd.firstboot=off",
-		// Nor is there a network to wait for: the agent's unit waits for
-		// network-online.target, which a private network never reaches.
+		// Nor is there a network to wait for: both units wait for network-online.target,
+		// which a private network never reaches.
 		"systemd.mask=systemd-networkd-wait-online.service",
 		"systemd.mask=ifupdown-wait-online.service",
-		"systemd.run=/opt/grim-test/driver.sh",
+		"systemd.run=/opt/grim-test/nspawn-driver.sh",
 		"systemd.run_success_action=poweroff",
 		"systemd.run_failure_action=poweroff",
 	)...)
@@ -56,35 +68,167 @@ func TestAgentUnitUnderSystemd(t *testing.T) {
 	cmd.WaitDelay = 30 * time.Second
 	began := time.Now()
 	console, err := cmd.CombinedOutput()
-	t.Logf("container ran from %.3f for %s", float64(began.UnixNano())/1e9, time.Since(began))
-	driverLog, _ := os.ReadFile(filepath.Join(out, "driver.log"))
-	journal, _ := os.ReadFile(filepath.Join(out, "agent-journal.txt"))
-	t.Logf("driver:\n%s\nagent journal:\n%s", driverLog, journal)
+	t.Logf("container ran for %s", time.Since(began))
+	for _, f := range []string{"driver.log", "install.txt", "grim-controller-journal.txt",
+		"grim-agent-journal.txt"} {
+		b, _ := os.ReadFile(filepath.Join(out, f))
+		t.Logf("%s:\n%s", f, tail(string(b), 80))
+	}
 	require.NoError(t, err, "systemd-nspawn: console:\n%s", tail(string(console), 60))
 	require.FileExists(t, filepath.Join(out, "done"), "the driver did not finish; console:\n%s",
 		tail(string(console), 60))
 
-	var backup map[string]any
-	require.NoError(t, json.Unmarshal(readBytes(t, filepath.Join(out, "backup.json")), &backup))
-	assert.Equal(t, "completed", backup["status"], "backup %v", backup)
-	assert.EqualValues(t, 2, backup["files"], "backup %v", backup)
+	o := containerOutput(out)
+	t.Run("install line", func(t *testing.T) { checkInstallLine(t, o) })
+	t.Run("controller unit", func(t *testing.T) {
+		checkUnit(t, o, "grim-controller", "grim", "0000000000000000",
+			"/var/lib/grim")
+	})
+	t.Run("agent unit", func(t *testing.T) {
+		checkUnit(t, o, "grim-agent", agentUser, agentCapMask,
+			"/var/lib/grim-agent", "/srv/grim-restore")
+	})
+	t.Run("restore keeps owners", func(t *testing.T) { checkRestored(t, o) })
+	t.Run("purge", func(t *testing.T) {
+		left, _ := os.ReadFile(o.path("after-purge.txt"))
+		assert.Empty(t, string(left), "the purge left things behind")
+	})
+}
 
-	var agents map[string]any
-	require.NoError(t, json.Unmarshal(readBytes(t, filepath.Join(out, "agents.json")), &agents))
-	list, _ := agents["agents"].([]any)
+// agentCapMask is the agent unit's five capabilities as /proc/PID/status shows them:
+// CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER and CAP_FSETID are bits 0
+// to 4.
+const agentCapMask = "000000000000001f"
+
+// containerState makes the directories that hold what the container changes: the upper
+// layers of its /usr and of its dpkg database, and its /var.
+func containerState(t *testing.T) string {
+	t.Helper()
+	root := t.TempDir()
+	for _, d := range []string{"usr", "dpkg", "var/lib", "var/log", "var/cache"} {
+		require.NoError(t, os.MkdirAll(filepath.Join(root, d), 0o755))
+	}
+	require.NoError(t, os.Mkdir(filepath.Join(root, "var/tmp"), 0o1777))
+	require.NoError(t, os.Chmod(filepath.Join(root, "var/tmp"), 0o1777))
+	return root
+}
+
+// containerOutput is the directory the driver writes to.
+type containerOutput string
+
+func (o containerOutput) path(name string) string { return filepath.Join(string(o), name) }
+
+func (o containerOutput) read(t *testing.T, name string) string {
+	t.Helper()
+	return string(readBytes(t, o.path(name)))
+}
+
+func (o containerOutput) json(t *testing.T, name string) map[string]any {
+	t.Helper()
+	var m map[string]any
+	require.NoError(t, json.Unmarshal(readBytes(t, o.path(name)), &m), name)
+	return m
+}
+
+// checkInstallLine checks that the driver ran the controller's install line unchanged
+// and that it installed and enrolled the agent, which came online at the new release.
+func checkInstallLine(t *testing.T, o containerOutput) {
+	reply := o.json(t, "token.json")
+	command, _ := reply["install_command"].(string)
+	require.Contains(t, command, "curl -fsSL http://127.0.0.1:8080/downloads/install.sh | "+
+		"sudo sh -s -- --controller 127.0.0.1:8443 --token "+reply["token"].(string))
+	assert.Equal(t, command, strings.TrimSpace(o.read(t, "install-line")),
+		"the driver ran another line than the API gave")
+	assert.Contains(t, o.read(t, "install.txt"), "enrolled as ")
+
+	list, _ := o.json(t, "agents.json")["agents"].([]any)
 	require.Len(t, list, 1)
 	a := list[0].(map[string]any)
 	assert.Equal(t, "online", a["status"])
 	assert.Equal(t, newVersion, a["version"])
+	assert.Equal(t, "quic", a["transport"])
 
-	show := string(readBytes(t, filepath.Join(out, "agent-unit.txt")))
-	assert.Contains(t, show, "ActiveState=active")
-	assert.Contains(t, show, "User=grim-agent")
-	assert.Contains(t, show, "Result=success", "the agent stops cleanly on SIGTERM")
-	assert.Contains(t, string(journal), "agent enrolled")
-	token := strings.TrimSpace(string(readBytes(t, filepath.Join(out, "token"))))
-	require.NotEmpty(t, token)
-	assert.NotContains(t, string(journal), token, "the join token reached the journal")
+	token := reply["token"].(string)
+	for _, j := range []string{"grim-agent-journal.txt", "grim-controller-journal.txt"} {
+		assert.NotContains(t, o.read(t, j), token, "the join token reached %s", j)
+	}
+	assert.Contains(t, o.read(t, "grim-agent-journal.txt"), "connected to controller")
+}
+
+// checkUnit checks what systemd and the kernel said of a running unit: its user, its
+// capabilities, no new privileges, a system call filter, a read-only root with only
+// the writable paths, and a clean stop.
+func checkUnit(t *testing.T, o containerOutput, unit, user, caps string, writable ...string) {
+	show := o.read(t, unit+"-unit.txt")
+	for _, want := range []string{"ActiveState=active", "User=" + user, "NoNewPrivileges=yes",
+		"ProtectSystem=strict", "PrivateTmp=yes", "Result=success"} {
+		assert.Contains(t, show, want+"\n")
+	}
+	uid := strings.TrimSpace(o.read(t, unit+"-uid"))
+	require.NotEmpty(t, uid)
+	status := statusFields(o.read(t, unit+"-status.txt"))
+	assert.Equal(t, []string{uid, uid, uid, uid}, strings.Fields(status["Uid"]), "real, "+
+		"effective, saved and file system user of %s", unit)
+	assert.Equal(t, caps, status["CapEff"], "effective capabilities of %s", unit)
+	assert.Equal(t, caps, status["CapBnd"], "bounding set of %s", unit)
+	assert.Equal(t, "1", status["NoNewPrivs"])
+	assert.Equal(t, "2", status["Seccomp"], "a system call filter")
+
+	mounts := mountOptions(o.read(t, unit+"-mountinfo.txt"))
+	for _, p := range []string{"/", "/usr", "/etc"} {
+		if opts, ok := mounts[p]; ok {
+			assert.Contains(t, strings.Split(opts, ","), "ro", "%s is writable to %s", p, unit)
+		}
+	}
+	assert.Contains(t, strings.Split(mounts["/"], ","), "ro", "the root of %s", unit)
+	for _, p := range writable {
+		require.Contains(t, mounts, p, "%s is not mounted writable for %s", p, unit)
+		assert.Contains(t, strings.Split(mounts[p], ","), "rw", "%s for %s", p, unit)
+	}
+}
+
+// checkRestored compares what the agent's unit restored with its source: every path's
+// type, owner, group and mode, set-user-ID and set-group-ID bits included, and every
+// file's content.
+func checkRestored(t *testing.T, o containerOutput) {
+	backup, restore := o.json(t, "backup.json"), o.json(t, "restore.json")
+	require.Equal(t, "completed", backup["status"], "backup %v", backup)
+	require.Equal(t, "completed", restore["status"], "restore %v", restore)
+
+	source := o.read(t, "source.txt")
+	for _, want := range []string{"./root-only d 0 0 700", "./root-only/key f 0 0 600",
+		"./root-suid f 0 0 4755", "./shared d 1234 2345 2770",
+		"./shared/notes f 1234 2345 640", "./shared/tool f 1234 2345 6750",
+		"./shared/link l 1234 2345 777"} {
+		assert.Contains(t, source, want+"\n", "the driver's source")
+	}
+	assert.Equal(t, source, o.read(t, "restored.txt"))
+	assert.NotContains(t, o.read(t, "grim-agent-journal.txt"), "not restored")
+}
+
+// statusFields parses the "Name:\tvalue" lines of /proc/PID/status.
+func statusFields(s string) map[string]string {
+	out := map[string]string{}
+	for _, line := range strings.Split(s, "\n") {
+		name, value, ok := strings.Cut(line, ":")
+		if ok {
+			out[name] = strings.TrimSpace(value)
+		}
+	}
+	return out
+}
+
+// mountOptions maps each mount point of a /proc/PID/mountinfo to its per-mount options;
+// of several mounts on one point, the last (the visible one) wins.
+func mountOptions(mountinfo string) map[string]string {
+	out := map[string]string{}
+	for _, line := range strings.Split(mountinfo, "\n") {
+		f := strings.Fields(line)
+		if len(f) >= 6 {
+			out[f[4]] = f[5]
+		}
+	}
+	return out
 }
 
 // nspawnArgs are the container's settings followed by extra.
@@ -94,7 +238,8 @@ func nspawnArgs(extra ...string) []string {
 		extra...)
 }
 
-// probeNspawn skips, with what failed, where this machine cannot run a container.
+// probeNspawn ends the test (testkit.Unavailable), with what failed, where this machine
+// cannot run a container.
 func probeNspawn(t *testing.T) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -102,7 +247,7 @@ func probeNspawn(t *testing.T) {
 	out, err := exec.CommandContext(ctx, "systemd-nspawn", nspawnArgs("/usr/bin/true")...).
 		CombinedOutput()
 	if err != nil {
-		t.Skipf("systemd-nspawn cannot start a container here (%v): %s", err, out)
+		testkit.Unavailable(t, "systemd-nspawn cannot start a container here (%v): %s", err, out)
 	}
 }
 
@@ -120,57 +265,3 @@ func tail(s string, n int) string {
 	}
 	return strings.Join(lines, "\n")
 }
-
-// driverScript runs inside the container as the boot's systemd.run command.
-const driverScript = `#!/bin/sh
-set -eu
-out=/opt/grim-out
-exec >"$out/driver.log" 2>&1
-set -x
-ctl=/opt/grim-controller/usr/bin
-finish() {
-  journalctl --no-pager -o cat -u grim-agent.service >"$out/agent-journal.txt" 2>&1 || true
-}
-trap finish EXIT
-
-# The package's own postinst, as dpkg runs it, but under a running systemd.
-/opt/grim-test/control/postinst configure
-test -f /etc/grim/agent.yaml
-systemctl is-enabled grim-agent.service
-
-key=grim_test_bootstrap_key_0123456789
-systemd-run --unit=grim-test-controller --setenv=GRIM_BOOTSTRAP_API_KEY=$key \
-  "$ctl/grim-controller" serve --config= --data-dir /var/lib/grim-test-controller \
-  --http-addr 127.0.0.1:8080 --agent-addr 127.0.0.1:8443 --heartbeat 1s
-export GRIM_URL=http://127.0.0.1:8080 GRIM_API_KEY=$key
-i=0
-until curl -fsS "$GRIM_URL/healthz" >/dev/null 2>&1; do
-  i=$((i+1)); [ "$i" -lt 150 ] || exit 1; sleep 0.2
-done
-set +x
-token=$("$ctl/grim" agents token)
-printf '%s\n' "$token" >"$out/token"
-install -d -m 0755 /etc/default
-printf 'GRIM_AGENT_CONTROLLER=127.0.0.1:8443\nGRIM_AGENT_TOKEN=%s\n' "$token" \
-  >/etc/default/grim-agent
-set -x
-chmod 0600 /etc/default/grim-agent
-systemctl start grim-agent.service
-
-i=0
-until "$ctl/grim" --json agents list | grep -q '"status": "online"'; do
-  i=$((i+1)); [ "$i" -lt 150 ] || exit 1; sleep 0.2
-done
-"$ctl/grim" --json agents list >"$out/agents.json"
-
-install -d -m 0700 /srv/data
-printf 'secret\n' >/srv/data/key; chmod 0600 /srv/data/key
-printf 'notes\n' >/srv/data/notes; chmod 0600 /srv/data/notes
-"$ctl/grim" --json backup create --wait /srv/data >"$out/backup.json"
-systemctl show grim-agent.service -p ActiveState -p SubState -p User \
-  >"$out/agent-unit.txt"
-systemctl stop grim-agent.service
-systemctl show grim-agent.service -p ExecMainStatus -p Result >>"$out/agent-unit.txt"
-systemctl stop grim-test-controller.service
-touch "$out/done"
-`

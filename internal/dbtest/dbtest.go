@@ -19,6 +19,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/grim-reaper/grim/internal/testkit"
 )
 
 // Server is one database server the tests use.
@@ -31,25 +33,26 @@ type Server struct {
 	password string
 }
 
-// Postgres returns the local PostgreSQL server, or skips the test when it does not answer.
+// Postgres returns the local PostgreSQL server. When it does not answer the test skips,
+// or fails under GRIM_REQUIRE_SERVICES=1 (testkit.Unavailable).
 func Postgres(t testing.TB) *Server {
 	t.Helper()
 	s := &Server{Engine: "postgres", Host: "127.0.0.1", Port: envPort("GRIM_TEST_PG_PORT", 5432),
 		User: "postgres"}
 	if _, err := s.run(context.Background(), "postgres", "SELECT 1"); err != nil {
-		t.Skipf("no PostgreSQL at %s:%d: %v", s.Host, s.Port, err)
+		testkit.Unavailable(t, "no PostgreSQL at %s:%d: %v", s.Host, s.Port, err)
 	}
 	return s
 }
 
-// MySQL returns the local MariaDB or MySQL server, or skips the test when it does not
-// answer.
+// MySQL returns the local MariaDB or MySQL server. When it does not answer the test
+// skips, or fails under GRIM_REQUIRE_SERVICES=1 (testkit.Unavailable).
 func MySQL(t testing.TB) *Server {
 	t.Helper()
 	s := &Server{Engine: "mysql", Host: "127.0.0.1", Port: envPort("GRIM_TEST_MYSQL_PORT", 3306),
 		User: "root"}
 	if _, err := s.run(context.Background(), "", "SELECT 1"); err != nil {
-		t.Skipf("no MySQL at %s:%d: %v", s.Host, s.Port, err)
+		testkit.Unavailable(t, "no MySQL at %s:%d: %v", s.Host, s.Port, err)
 	}
 	return s
 }

@@ -2,7 +2,6 @@ package dbtest
 
 import (
 	"context"
-	"net"
 	"os"
 	"os/exec"
 	"os/user"
@@ -11,18 +10,20 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/grim-reaper/grim/internal/testkit"
 )
 
 // PrivatePostgres starts a PostgreSQL server of the test's own, which checks passwords
 // (scram-sha-256) where the machine's server trusts everyone, and stops it when the test
-// ends. Its superuser is postgres with the returned password. The test is skipped when
-// no initdb is installed. Run as root, the server runs as the postgres user, since
+// ends. Its superuser is postgres with the returned password. Without initdb the test
+// is skipped (testkit.Unavailable). Run as root, the server runs as the postgres user, since
 // PostgreSQL refuses to run as root.
 func PrivatePostgres(t testing.TB) (*Server, string) {
 	t.Helper()
 	bins, _ := filepath.Glob("/usr/lib/postgresql/*/bin/initdb")
 	if len(bins) == 0 {
-		t.Skip("no initdb installed")
+		testkit.Unavailable(t, "no initdb installed")
 	}
 	binDir := filepath.Dir(bins[len(bins)-1])
 	cred, uid, gid := serverCredential(t)
@@ -49,7 +50,7 @@ func PrivatePostgres(t testing.TB) (*Server, string) {
 	if out, err := initdb.CombinedOutput(); err != nil {
 		t.Fatalf("initdb: %v: %s", err, out)
 	}
-	port := freePort(t)
+	port := testkit.FreePort(t)
 	srv := exec.Command(filepath.Join(binDir, "postgres"), "-D", data, "-p", strconv.Itoa(port),
 		"-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories="+dir,
 		"-c", "fsync=off")
@@ -81,18 +82,9 @@ func serverCredential(t testing.TB) (*syscall.Credential, int, int) {
 	}
 	u, err := user.Lookup("postgres")
 	if err != nil {
-		t.Skip("running as root without a postgres user")
+		testkit.Unavailable(t, "running as root without a postgres user")
 	}
 	uid, _ := strconv.Atoi(u.Uid)
 	gid, _ := strconv.Atoi(u.Gid)
 	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}, uid, gid
-}
-
-func freePort(t testing.TB) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }

@@ -21,6 +21,7 @@ import (
 
 	"github.com/grim-reaper/grim/agent/internal/dbdump"
 	"github.com/grim-reaper/grim/internal/dbtest"
+	"github.com/grim-reaper/grim/internal/testkit"
 	"github.com/grim-reaper/grim/protocol"
 )
 
@@ -31,7 +32,7 @@ import (
 func TestPostgresTLSOptions(t *testing.T) {
 	s := dbtest.Postgres(t)
 	if s.Exec(t, "", "SHOW ssl") != "on" {
-		t.Skip("the local PostgreSQL does not offer TLS")
+		testkit.Unavailable(t, "the local PostgreSQL does not offer TLS")
 	}
 	cfg := dbdump.Config{Tools: dbdump.Detect(context.Background())}
 	db := s.Create(t, "grim_tls")
@@ -79,7 +80,7 @@ func dumpConnSSL(t *testing.T, s *dbtest.Server, cfg dbdump.Config, c protocol.D
 func TestMySQLTLSOptions(t *testing.T) {
 	s := dbtest.MySQL(t)
 	if !strings.Contains(s.Exec(t, "", "SHOW VARIABLES LIKE 'have_ssl'"), "DISABLED") {
-		t.Skip("the local MariaDB offers TLS; this test needs one that does not")
+		testkit.Unavailable(t, "the local MariaDB offers TLS; this test needs one that does not")
 	}
 	cfg := dbdump.Config{Tools: dbdump.Detect(context.Background())}
 	db := s.Create(t, "grim_tls")

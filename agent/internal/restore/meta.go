@@ -16,12 +16,8 @@ import (
 // setMeta sets owner, mode and extended attributes through an open file, in that order
 // because changing the owner clears setuid and setgid bits and file capabilities.
 func (r *run) setMeta(f *os.File, rel string, n *tree.Node) {
-	if r.chown {
-		if err := f.Chown(int(n.UID), int(n.GID)); err != nil {
-			r.stats.warnf("%s: chown: %v", rel, err)
-		}
-	}
-	if err := f.Chmod(r.mode(n)); err != nil {
+	owned := r.setOwner(rel, n, f.Chown)
+	if err := f.Chmod(r.ownedMode(rel, r.mode(n), owned)); err != nil {
 		r.stats.warnf("%s: chmod: %v", rel, err)
 	}
 	r.setXattrs(f, rel, n.Xattrs)
@@ -127,12 +123,8 @@ func timespec(t time.Time) unix.Timespec {
 	return unix.Timespec{Sec: t.Unix(), Nsec: int64(t.Nanosecond())}
 }
 
-// setOwnerNoFollow sets the owner of name itself, a symbolic link included.
-func (r *run) setOwnerNoFollow(d *dirHandle, name, rel string, n *tree.Node) {
-	if !r.chown {
-		return
-	}
-	if err := d.root.Lchown(name, int(n.UID), int(n.GID)); err != nil {
-		r.stats.warnf("%s: chown: %v", rel, err)
-	}
+// setOwnerNoFollow sets the owner of name itself, a symbolic link included, and reports
+// whether it has the node's owner now.
+func (r *run) setOwnerNoFollow(d *dirHandle, name, rel string, n *tree.Node) bool {
+	return r.setOwner(rel, n, func(uid, gid int) error { return d.root.Lchown(name, uid, gid) })
 }

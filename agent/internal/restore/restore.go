@@ -57,9 +57,11 @@ type Options struct {
 	Overwrite bool
 	// PreserveTimestamps restores access and modification times.
 	PreserveTimestamps bool
-	// PreservePermissions restores modes, setuid, setgid and sticky bits included, and,
-	// when the process runs as root, numeric owners. Without it modes lose their special
-	// bits and group and other write permission.
+	// PreservePermissions restores modes, setuid, setgid and sticky bits included, and
+	// numeric owners where the process may set them (as root or with CAP_CHOWN); a
+	// setuid or setgid bit only together with its owner, and a warning where the owner
+	// could not be set. Without it modes lose their special bits and group and other
+	// write permission.
 	PreservePermissions bool
 	// Concurrency is how many workers restore files at once; 0 means runtime.NumCPU.
 	Concurrency int
@@ -107,11 +109,11 @@ func (e *FileError) Unwrap() error { return e.Err }
 
 // run is the state of one restore.
 type run struct {
-	opt   Options
-	root  *os.Root
-	log   *slog.Logger
-	chown bool
-	stats stats
+	opt    Options
+	root   *os.Root
+	log    *slog.Logger
+	owners owners
+	stats  stats
 }
 
 // Run restores the snapshot o.Root into o.Target. It fails on the first error that
@@ -133,13 +135,13 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	defer root.Close()
 
-	r := &run{opt: o, root: root, log: o.Logger.With("component", "restore"),
-		chown: o.PreservePermissions && os.Geteuid() == 0}
+	r := &run{opt: o, root: root, log: o.Logger.With("component", "restore")}
 	start := time.Now()
 	r.log.Info("restore started", "snapshot", o.Root, "target", o.Target)
 	stop := r.stats.report(o.Progress)
 	err = r.execute(ctx, created)
 	stop()
+	r.reportOwners()
 
 	res := r.stats.result()
 	if err != nil {

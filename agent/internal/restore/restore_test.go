@@ -32,7 +32,9 @@ func roundTripTree() fsNode {
 		children: []fsNode{
 			content,
 			{name: "empty", mode: 0o600, mtime: t2},
-			{name: "suid", data: []byte("#!/bin/sh\n"), mode: 0o4755, mtime: t1},
+			// Owned by whoever runs the test, who may keep its setuid bit without root.
+			{name: "suid", data: []byte("#!/bin/sh\n"), mode: 0o4755, mtime: t1,
+				uid: uint32(os.Geteuid()), gid: uint32(os.Getegid())},
 			{name: "owned", data: []byte("x"), mode: 0o644, uid: 1234, gid: 5678},
 			{name: "sticky", typ: tree.TypeDir, mode: 0o1777, mtime: t2, children: []fsNode{
 				file("in-sticky", "s"),

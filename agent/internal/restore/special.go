@@ -68,9 +68,9 @@ func (r *run) restoreSpecial(d *dirHandle, e *entry) error {
 		r.stats.done(false, 0)
 		return nil
 	}
-	r.setOwnerNoFollow(d, tmp, e.rel, n)
+	owned := r.setOwnerNoFollow(d, tmp, e.rel, n)
 	// The node was made under a fresh name that cannot be a symbolic link.
-	if err := d.root.Chmod(tmp, r.mode(n)); err != nil {
+	if err := d.root.Chmod(tmp, r.ownedMode(e.rel, r.mode(n), owned)); err != nil {
 		r.stats.warnf("%s: chmod: %v", e.rel, err)
 	}
 	r.setTimesNoFollow(d, tmp, e.rel, n)
