@@ -12,6 +12,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/grim-reaper/grim/controller/internal/idempotency"
 	"github.com/grim-reaper/grim/controller/internal/store"
 )
 
@@ -98,6 +99,10 @@ func (a *API) toError(c *gin.Context, err error) *Error {
 		return apiErr
 	case errors.As(err, &tooLarge):
 		return payloadTooLarge(tooLarge.Limit)
+	case errors.Is(err, idempotency.ErrReuse):
+		return &Error{Status: http.StatusConflict, Code: CodeConflict,
+			Message: "Idempotency-Key was used with a different request in the last 24 hours",
+			Details: map[string]any{"field": "Idempotency-Key"}}
 	case errors.Is(err, store.ErrNotFound):
 		return &Error{Status: http.StatusNotFound, Code: CodeNotFound,
 			Message: "resource not found"}
