@@ -25,23 +25,8 @@ import (
 	"github.com/grim-reaper/grim/internal/testkit"
 )
 
-// clock is a settable clock for Deps.Now.
-type clock struct {
-	mu sync.Mutex // guards now
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+// clock is the settable clock of the tests.
+type clock = testkit.Clock
 
 // fakeAgents is a hand-written AgentService over the real store.
 type fakeAgents struct {
@@ -117,7 +102,7 @@ type testEnv struct {
 func newEnv(t testing.TB, opts ...func(*Deps)) *testEnv {
 	t.Helper()
 	st := storetest.Open(t)
-	clk := &clock{t: time.Now()}
+	clk := testkit.NewClock(time.Now())
 	logs := &testkit.SyncBuffer{}
 	agents := &fakeAgents{store: st, now: clk.Now, online: map[string]bool{}}
 	master, err := keyring.LoadOrCreateMaster(t.TempDir(), "")
