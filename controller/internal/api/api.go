@@ -27,6 +27,7 @@ import (
 	"github.com/grim-reaper/grim/controller/internal/license"
 	"github.com/grim-reaper/grim/controller/internal/ratelimit"
 	"github.com/grim-reaper/grim/controller/internal/store"
+	"github.com/grim-reaper/grim/controller/internal/webhook"
 )
 
 // Defaults of the optional Deps fields.
@@ -67,6 +68,8 @@ type Deps struct {
 	Version string
 	// Licenses is the Scythe license service, required by the license routes.
 	Licenses *license.Service
+	// Webhooks is the webhook service, required by the webhook routes.
+	Webhooks *webhook.Service
 	// Jobs is the job runner, woken when a job is queued and told of cancels. Nil is
 	// allowed: jobs are then found by the runner's own polling.
 	Jobs JobService
@@ -127,6 +130,8 @@ type API struct {
 	dl      *downloads.Site
 	// licenses is the license service; nil leaves the license routes out.
 	licenses *license.Service
+	// webhooks is the webhook service; nil leaves the webhook routes out.
+	webhooks *webhook.Service
 
 	offlineAfter time.Duration
 	limiter      *ratelimit.Limiter
@@ -150,6 +155,7 @@ func New(d Deps) *API {
 		agents:       d.Agents,
 		jobs:         d.Jobs,
 		licenses:     d.Licenses,
+		webhooks:     d.Webhooks,
 		health:       d.Health,
 		reg:          d.Registry,
 		maxBody:      d.MaxBodyBytes,
@@ -276,6 +282,9 @@ func (a *API) routes() *gin.Engine {
 	admin.GET("/audit", a.listAudit)
 	if a.licenses != nil {
 		a.licenseRoutes(authed)
+	}
+	if a.webhooks != nil {
+		a.webhookRoutes(authed)
 	}
 	return e
 }

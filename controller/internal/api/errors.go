@@ -94,6 +94,9 @@ func (a *API) toError(c *gin.Context, err error) *Error {
 	if e, ok := licenseError(err); ok {
 		return e
 	}
+	if e, ok := webhookError(err); ok {
+		return e
+	}
 	switch {
 	case errors.As(err, &apiErr):
 		return apiErr

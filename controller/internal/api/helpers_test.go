@@ -22,6 +22,7 @@ import (
 	"github.com/grim-reaper/grim/controller/internal/license"
 	"github.com/grim-reaper/grim/controller/internal/store"
 	"github.com/grim-reaper/grim/controller/internal/store/storetest"
+	"github.com/grim-reaper/grim/controller/internal/webhook"
 	"github.com/grim-reaper/grim/internal/testkit"
 )
 
@@ -109,11 +110,13 @@ func newEnv(t testing.TB, opts ...func(*Deps)) *testEnv {
 	require.NoError(t, err)
 	d := Deps{
 		Licenses: license.New(license.Config{Store: st, Master: master, Now: clk.Now}),
-		Store:    st,
-		Logger:   slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Version:  "1.2.3-test",
-		Agents:   agents,
-		Now:      clk.Now,
+		Webhooks: webhook.New(webhook.Config{Store: st, Secrets: keyring.New(master, st),
+			AllowPrivate: true, Now: clk.Now}),
+		Store:   st,
+		Logger:  slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Version: "1.2.3-test",
+		Agents:  agents,
+		Now:     clk.Now,
 	}
 	for _, opt := range opts {
 		opt(&d)

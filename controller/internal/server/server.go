@@ -24,6 +24,7 @@ import (
 	"github.com/grim-reaper/grim/controller/internal/repo"
 	"github.com/grim-reaper/grim/controller/internal/storage"
 	"github.com/grim-reaper/grim/controller/internal/store"
+	"github.com/grim-reaper/grim/controller/internal/webhook"
 	"github.com/grim-reaper/grim/internal/buildinfo"
 	"github.com/grim-reaper/grim/web"
 )
@@ -37,6 +38,7 @@ type Server struct {
 	hub     *agenthub.Hub
 	repo    *repo.Repo
 	runner  *jobs.Runner
+	hooks   *webhook.Service
 	house   *housekeeper
 	http    *http.Server
 	httpLn  net.Listener
@@ -110,9 +112,10 @@ func (s *Server) init(ctx context.Context) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(
 		collectors.ProcessCollectorOpts{}))
+	s.hooks = s.newWebhooks(keys, sto, reg)
 	handler := api.New(api.Deps{
 		Store: s.store, Logger: s.baseLog, Version: buildinfo.Version, Agents: s.hub,
-		Jobs: s.runner, Secrets: keys,
+		Jobs: s.runner, Secrets: keys, Webhooks: s.hooks,
 		Licenses: license.New(license.Config{Store: s.store, Master: master, Logger: s.baseLog}),
 		Registry: reg, StartedAt: time.Now(), Web: web.Handler(),
 		AgentOfflineAfter: 3 * s.cfg.Heartbeat,
@@ -141,6 +144,26 @@ func (s *Server) init(ctx context.Context) error {
 	return nil
 }
 
+// newWebhooks builds the webhook service from the config.
+func (s *Server) newWebhooks(keys *keyring.Keyring, sto *storage.Local,
+	reg prometheus.Registerer) *webhook.Service {
+	c := s.cfg
+	return webhook.New(webhook.Config{
+		Store: s.store, Secrets: keys, Logger: s.baseLog, AllowPrivate: c.AllowPrivateWebhooks,
+		Retry: webhook.Retry{Base: c.WebhookRetryBase, Max: max(time.Hour, c.WebhookRetryBase),
+			GiveUpAfter: c.WebhookRetryFor},
+		DisableAfter: c.WebhookDisableAfter,
+		Alerts: webhook.AlertConfig{AgentOffline: c.AlertAgentOffline,
+			StorageFullPercent: c.AlertStorageFull, BackupFailures: c.AlertBackupFailures,
+			Storage: sto.Usage},
+		UserAgent: "Grim-Reaper/" + buildinfo.Version, Registerer: reg,
+	})
+}
+
+// Alerter raises system alerts: the webhook service's, for the parts of the controller
+// that watch for trouble.
+func (s *Server) Alerter() *webhook.Alerter { return s.hooks.Alerter() }
+
 // HTTPAddr is the address the REST API listens on.
 func (s *Server) HTTPAddr() string { return s.httpLn.Addr().String() }
 
@@ -157,6 +180,7 @@ func (s *Server) Run(ctx context.Context) error {
 	var bg sync.WaitGroup
 	bg.Go(func() { s.house.run(bgCtx) })
 	bg.Go(func() { s.runner.Run(bgCtx) })
+	bg.Go(func() { s.hooks.Run(bgCtx) })
 
 	errc := make(chan error, 1)
 	go func() { errc <- s.http.Serve(s.httpLn) }()
