@@ -23,6 +23,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/grim-reaper/grim/controller/internal/analytics"
 	"github.com/grim-reaper/grim/controller/internal/downloads"
 	"github.com/grim-reaper/grim/controller/internal/license"
 	"github.com/grim-reaper/grim/controller/internal/ratelimit"
@@ -70,6 +71,9 @@ type Deps struct {
 	Licenses *license.Service
 	// Webhooks is the webhook service, required by the webhook routes.
 	Webhooks *webhook.Service
+	// Analytics computes usage and analytics and counts requests, required by their
+	// routes.
+	Analytics *analytics.Service
 	// Jobs is the job runner, woken when a job is queued and told of cancels. Nil is
 	// allowed: jobs are then found by the runner's own polling.
 	Jobs JobService
@@ -132,6 +136,8 @@ type API struct {
 	licenses *license.Service
 	// webhooks is the webhook service; nil leaves the webhook routes out.
 	webhooks *webhook.Service
+	// analytics is the analytics service; nil leaves its routes out and counts nothing.
+	analytics *analytics.Service
 
 	offlineAfter time.Duration
 	limiter      *ratelimit.Limiter
@@ -156,6 +162,7 @@ func New(d Deps) *API {
 		jobs:         d.Jobs,
 		licenses:     d.Licenses,
 		webhooks:     d.Webhooks,
+		analytics:    d.Analytics,
 		health:       d.Health,
 		reg:          d.Registry,
 		maxBody:      d.MaxBodyBytes,
@@ -247,7 +254,7 @@ func (a *API) routes() *gin.Engine {
 
 	// Authentication comes before validation: a caller without a valid key
 	// learns nothing about the shape of requests.
-	authed := e.Group("/api", a.authenticate, a.rateLimit, a.requireScope,
+	authed := e.Group("/api", a.authenticate, a.rateLimit, a.countUsage, a.requireScope,
 		a.validateRequest)
 	authed.GET("/status", a.getStatus)
 	authed.POST("/keys", a.createKey)
@@ -274,7 +281,7 @@ func (a *API) routes() *gin.Engine {
 
 	// As with authentication, a caller who is not the admin learns nothing
 	// of the admin routes' request shapes.
-	admin := e.Group("/api/admin", a.authenticate, a.rateLimit, a.requireScope,
+	admin := e.Group("/api/admin", a.authenticate, a.rateLimit, a.countUsage, a.requireScope,
 		a.requireAdmin, a.validateRequest)
 	admin.POST("/users", a.createUser)
 	admin.GET("/users", a.listUsers)
@@ -285,6 +292,9 @@ func (a *API) routes() *gin.Engine {
 	}
 	if a.webhooks != nil {
 		a.webhookRoutes(authed)
+	}
+	if a.analytics != nil {
+		a.analyticsRoutes(authed)
 	}
 	return e
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/grim-reaper/grim/controller/internal/analytics"
 	"github.com/grim-reaper/grim/controller/internal/auth"
 	"github.com/grim-reaper/grim/controller/internal/keyring"
 	"github.com/grim-reaper/grim/controller/internal/license"
@@ -112,11 +113,12 @@ func newEnv(t testing.TB, opts ...func(*Deps)) *testEnv {
 		Licenses: license.New(license.Config{Store: st, Master: master, Now: clk.Now}),
 		Webhooks: webhook.New(webhook.Config{Store: st, Secrets: keyring.New(master, st),
 			AllowPrivate: true, Now: clk.Now}),
-		Store:   st,
-		Logger:  slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Version: "1.2.3-test",
-		Agents:  agents,
-		Now:     clk.Now,
+		Analytics: analytics.New(analytics.Config{Store: st, Now: clk.Now}),
+		Store:     st,
+		Logger:    slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Version:   "1.2.3-test",
+		Agents:    agents,
+		Now:       clk.Now,
 	}
 	for _, opt := range opts {
 		opt(&d)

@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/grim-reaper/grim/controller/internal/agenthub"
+	"github.com/grim-reaper/grim/controller/internal/analytics"
 	"github.com/grim-reaper/grim/controller/internal/api"
 	"github.com/grim-reaper/grim/controller/internal/downloads"
 	"github.com/grim-reaper/grim/controller/internal/jobs"
@@ -39,6 +40,7 @@ type Server struct {
 	repo    *repo.Repo
 	runner  *jobs.Runner
 	hooks   *webhook.Service
+	stats   *analytics.Service
 	house   *housekeeper
 	http    *http.Server
 	httpLn  net.Listener
@@ -113,9 +115,13 @@ func (s *Server) init(ctx context.Context) error {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(
 		collectors.ProcessCollectorOpts{}))
 	s.hooks = s.newWebhooks(keys, sto, reg)
+	s.stats = analytics.New(analytics.Config{Store: s.store, Storage: sto.Usage,
+		Logger: s.baseLog})
+	reg.MustRegister(analytics.NewCollector(s.store, 3*s.cfg.Heartbeat, nil),
+		collectors.NewDBStatsCollector(s.store.Pool(), "grim"))
 	handler := api.New(api.Deps{
 		Store: s.store, Logger: s.baseLog, Version: buildinfo.Version, Agents: s.hub,
-		Jobs: s.runner, Secrets: keys, Webhooks: s.hooks,
+		Jobs: s.runner, Secrets: keys, Webhooks: s.hooks, Analytics: s.stats,
 		Licenses: license.New(license.Config{Store: s.store, Master: master, Logger: s.baseLog}),
 		Registry: reg, StartedAt: time.Now(), Web: web.Handler(),
 		AgentOfflineAfter: 3 * s.cfg.Heartbeat,
@@ -181,6 +187,7 @@ func (s *Server) Run(ctx context.Context) error {
 	bg.Go(func() { s.house.run(bgCtx) })
 	bg.Go(func() { s.runner.Run(bgCtx) })
 	bg.Go(func() { s.hooks.Run(bgCtx) })
+	bg.Go(func() { s.stats.Run(bgCtx) })
 
 	errc := make(chan error, 1)
 	go func() { errc <- s.http.Serve(s.httpLn) }()

@@ -40,3 +40,11 @@ func (r *Backups) FailureStreak(ctx context.Context, agentID string) (int64, str
 	}
 	return n, first[0], nil
 }
+
+// CountQueued counts an account's queued jobs (every account's when accountID is empty).
+func (l lifecycle) CountQueued(ctx context.Context, accountID string) (int64, error) {
+	var n int64
+	err := scoped(l.db.WithContext(ctx).Table(l.table), accountID).
+		Where("status = ?", JobQueued).Count(&n).Error
+	return n, wrap("count queued "+l.table, err)
+}

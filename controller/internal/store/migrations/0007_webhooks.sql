@@ -25,6 +25,9 @@
 -- seconds of the hour's start). storage_samples is one row a day per account (and '' for
 -- the storage as a whole) of what storage held, for growth and the fill projection.
 --
+-- The indexes at the end serve analytics: jobs that ended in a range, each agent's
+-- latest backup, and sums over kept backups read from the index alone.
+--
 -- backups.stored_raw_bytes is the plaintext size of the blobs a backup added (beside
 -- stored_bytes, their sealed size); packs.raw_size the plaintext size of a pack's blobs.
 -- Together they split savings into deduplication and compression.
@@ -147,4 +150,6 @@ UPDATE packs SET raw_size =
 
 CREATE INDEX backups_account_completed_idx ON backups (account_id, completed_at);
 CREATE INDEX backups_agent_completed_idx ON backups (agent_id, status, completed_at);
+CREATE INDEX backups_account_sizes_idx
+    ON backups (account_id, status, agent_id, bytes_total, stored_bytes);
 CREATE INDEX restores_account_completed_idx ON restores (account_id, completed_at);
