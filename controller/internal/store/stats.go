@@ -146,13 +146,22 @@ type AgentTotals struct {
 // AgentTotals sums the completed backups of each of the account's agents (every
 // account's for ""), with each agent's latest completed backup.
 func (r *Stats) AgentTotals(ctx context.Context, accountID string) ([]AgentTotals, error) {
-	var out []AgentTotals
+	var sums []struct {
+		AgentID          string
+		Backups, Logical int64
+		StoredBytes      int64
+	}
 	err := scoped(r.db.WithContext(ctx).Table("backups"), accountID).
 		Select("agent_id, COUNT(*) AS backups, COALESCE(SUM(bytes_total), 0) AS logical, "+
 			"COALESCE(SUM(stored_bytes), 0) AS stored_bytes").
-		Where("status = ?", JobCompleted).Group("agent_id").Order("agent_id").Scan(&out).Error
+		Where("status = ?", JobCompleted).Group("agent_id").Order("agent_id").Scan(&sums).Error
 	if err != nil {
 		return nil, wrap("sum backups per agent", err)
+	}
+	out := make([]AgentTotals, len(sums))
+	for i, s := range sums {
+		out[i] = AgentTotals{AgentID: s.AgentID, Backups: s.Backups, Logical: s.Logical,
+			StoredBytes: s.StoredBytes}
 	}
 	for i := range out {
 		var latest Backup
