@@ -81,13 +81,20 @@ func (s *Service) Backups(ctx context.Context, accountID, rng string) (*BackupTr
 	}
 	t := &BackupTrend{Range: w.name, From: stamp(w.from), To: stamp(w.to),
 		Interval: w.interval(), Series: make([]BackupDay, w.buckets), Agents: []AgentBackups{}}
-	agents := map[string]*AgentBackups{}
 	err = s.eachJob(ctx, accountID, w, func(i int, g jobGroup) {
+		if g.kind == store.KindBackup {
+			t.Series[i].add(g)
+			t.Totals.add(g)
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	agents := map[string]*AgentBackups{}
+	err = s.eachAgentJob(ctx, accountID, w, func(g jobGroup) {
 		if g.kind != store.KindBackup {
 			return
 		}
-		t.Series[i].add(g)
-		t.Totals.add(g)
 		a := agents[g.agentID]
 		if a == nil {
 			a = &AgentBackups{AgentID: g.agentID}

@@ -188,23 +188,11 @@ type jobGroup struct {
 }
 
 // eachJob calls visit with the bucket and group of the window's ended jobs, from the
-// daily figures for days or from the jobs themselves for hours.
+// daily figures added up per day for days, or from the jobs themselves for hours.
 func (s *Service) eachJob(ctx context.Context, accountID string, w window,
 	visit func(int, jobGroup)) error {
 	if !w.daily() {
-		ended, err := s.st.Stats().Ended(ctx, accountID, w.from)
-		if err != nil {
-			return err
-		}
-		for _, j := range ended {
-			if i := w.index(j.CompletedAt); i >= 0 {
-				d := j.Duration()
-				visit(i, jobGroup{kind: j.Kind, agentID: j.AgentID, status: j.Status, n: 1,
-					bytes: j.Bytes, stored: j.StoredBytes, raw: j.StoredRawBytes, duration: d,
-					maxMS: d.Milliseconds()})
-			}
-		}
-		return nil
+		return s.eachEnded(ctx, accountID, w, visit)
 	}
 	days, err := s.st.Stats().Days(ctx, accountID, w.from.Format(store.DayFormat),
 		w.to.Format(store.DayFormat))
@@ -217,12 +205,51 @@ func (s *Service) eachJob(ctx context.Context, accountID string, w window,
 			return fmt.Errorf("daily figures: day %q: %w", d.Day, err)
 		}
 		if i := w.index(day); i >= 0 {
-			visit(i, jobGroup{kind: d.Kind, agentID: d.AgentID, status: d.Status, n: d.Jobs,
-				bytes: d.Bytes, stored: d.StoredBytes, raw: d.StoredRawBytes,
-				duration: time.Duration(d.DurationMS) * time.Millisecond, maxMS: d.MaxDurationMS})
+			visit(i, groupOf(&d))
 		}
 	}
 	return nil
+}
+
+// eachAgentJob calls visit with the groups of the window's ended jobs per agent.
+func (s *Service) eachAgentJob(ctx context.Context, accountID string, w window,
+	visit func(jobGroup)) error {
+	if !w.daily() {
+		return s.eachEnded(ctx, accountID, w, func(_ int, g jobGroup) { visit(g) })
+	}
+	rows, err := s.st.Stats().Agents(ctx, accountID, w.from.Format(store.DayFormat),
+		w.to.Format(store.DayFormat))
+	if err != nil {
+		return err
+	}
+	for i := range rows {
+		visit(groupOf(&rows[i]))
+	}
+	return nil
+}
+
+// eachEnded visits the jobs that ended in the window one by one.
+func (s *Service) eachEnded(ctx context.Context, accountID string, w window,
+	visit func(int, jobGroup)) error {
+	ended, err := s.st.Stats().Ended(ctx, accountID, w.from)
+	if err != nil {
+		return err
+	}
+	for _, j := range ended {
+		if i := w.index(j.CompletedAt); i >= 0 {
+			d := j.Duration()
+			visit(i, jobGroup{kind: j.Kind, agentID: j.AgentID, status: j.Status, n: 1,
+				bytes: j.Bytes, stored: j.StoredBytes, raw: j.StoredRawBytes, duration: d,
+				maxMS: d.Milliseconds()})
+		}
+	}
+	return nil
+}
+
+func groupOf(d *store.DayStat) jobGroup {
+	return jobGroup{kind: d.Kind, agentID: d.AgentID, status: d.Status, n: d.Jobs,
+		bytes: d.Bytes, stored: d.StoredBytes, raw: d.StoredRawBytes,
+		duration: time.Duration(d.DurationMS) * time.Millisecond, maxMS: d.MaxDurationMS}
 }
 
 // stamp formats t for replies: RFC 3339 in UTC.

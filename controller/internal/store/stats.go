@@ -66,14 +66,32 @@ func scoped(q *gorm.DB, accountID string) *gorm.DB {
 	return q
 }
 
-// Days returns the daily rows of accountID (every account's for "") from day from to day
-// to, both included.
+// daySums adds up the daily figures of a group of rows.
+const daySums = "SUM(jobs) AS jobs, SUM(bytes) AS bytes, SUM(stored_bytes) AS stored_bytes, " +
+	"SUM(stored_raw_bytes) AS stored_raw_bytes, SUM(duration_ms) AS duration_ms, " +
+	"MAX(max_duration_ms) AS max_duration_ms"
+
+// Days adds up the daily figures of accountID (every account's for "") from day from to
+// day to, both included, per day, kind and status (AgentID is left empty).
 func (r *Stats) Days(ctx context.Context, accountID, from, to string) ([]DayStat, error) {
 	var out []DayStat
 	q := scoped(r.db.WithContext(ctx).Model(&DayStat{}), accountID).
-		Where("day >= ? AND day <= ?", from, to)
-	if err := q.Order("day").Find(&out).Error; err != nil {
+		Select("day, kind, status, "+daySums).Where("day >= ? AND day <= ?", from, to).
+		Group("day, kind, status")
+	if err := q.Order("day").Scan(&out).Error; err != nil {
 		return nil, wrap("read daily job figures", err)
+	}
+	return out, nil
+}
+
+// Agents adds up the same figures per kind, agent and status (Day is left empty).
+func (r *Stats) Agents(ctx context.Context, accountID, from, to string) ([]DayStat, error) {
+	var out []DayStat
+	q := scoped(r.db.WithContext(ctx).Model(&DayStat{}), accountID).
+		Select("kind, agent_id, status, "+daySums).Where("day >= ? AND day <= ?", from, to).
+		Group("kind, agent_id, status")
+	if err := q.Order("agent_id").Scan(&out).Error; err != nil {
+		return nil, wrap("read daily job figures per agent", err)
 	}
 	return out, nil
 }
