@@ -94,19 +94,24 @@ func (s *Service) Storage(ctx context.Context, accountID, rng string) (*StorageR
 	if !w.daily() {
 		w, _ = windowOf("7d", s.cfg.Now())
 	}
-	t, err := s.st.Stats().Totals(ctx, accountID)
+	t, err := s.st.Stats().PackTotals(ctx, accountID)
 	if err != nil {
 		return nil, err
 	}
-	r := &StorageReport{LogicalBytes: t.Logical, RawBytes: t.Raw, StoredBytes: t.Stored,
-		SavingsBytes: t.Logical - t.Stored, DedupSavings: t.Logical - t.Raw,
-		CompressionSavings: t.Raw - t.Stored, Backups: t.Backups, Packs: t.Packs}
-	if t.Logical > 0 {
-		ratio := float64(r.SavingsBytes) / float64(t.Logical)
-		r.SavingsRatio = &ratio
-	}
+	r := &StorageReport{RawBytes: t.Raw, StoredBytes: t.Stored, Packs: t.Packs}
 	if r.Agents, err = s.agentStorage(ctx, accountID); err != nil {
 		return nil, err
+	}
+	// The kept backups are summed once, per agent.
+	for _, a := range r.Agents {
+		r.LogicalBytes += a.LogicalBytes
+		r.Backups += a.Backups
+	}
+	r.SavingsBytes, r.DedupSavings = r.LogicalBytes-t.Stored, r.LogicalBytes-t.Raw
+	r.CompressionSavings = t.Raw - t.Stored
+	if r.LogicalBytes > 0 {
+		ratio := float64(r.SavingsBytes) / float64(r.LogicalBytes)
+		r.SavingsRatio = &ratio
 	}
 	if r.Growth, err = s.growth(ctx, accountID, w); err != nil {
 		return nil, err

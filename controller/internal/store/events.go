@@ -163,13 +163,15 @@ func dispatchOne(tx *gorm.DB, e *Event, now time.Time, plan Fanout) error {
 }
 
 // listeners are the enabled webhooks that hear the events of accountID: that account's,
-// or every admin account's for the system-wide "".
+// or every admin account's for the system-wide "". A disabled account's hear nothing.
 func listeners(tx *gorm.DB, accountID string) ([]Webhook, error) {
 	q := tx.Model(&Webhook{}).Where("enabled")
 	if accountID == "" {
-		q = q.Where("account_id IN (SELECT id FROM accounts WHERE role = ?)", RoleAdmin)
+		q = q.Where("account_id IN (SELECT id FROM accounts WHERE role = ? AND NOT disabled)",
+			RoleAdmin)
 	} else {
-		q = q.Where("account_id = ?", accountID)
+		q = q.Where("account_id = ? AND account_id IN (SELECT id FROM accounts WHERE NOT "+
+			"disabled)", accountID)
 	}
 	var hooks []Webhook
 	if err := q.Order("created_at, id").Find(&hooks).Error; err != nil {

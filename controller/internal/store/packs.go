@@ -37,9 +37,10 @@ type Packs struct {
 func (s *Store) Packs() *Packs { return &Packs{db: s.db} }
 
 // Commit indexes the pack p and its blobs in one transaction, so that either
-// all of it becomes findable or none. BlobCount is set to len(entries) and a
-// zero CreatedAt to now, RawSize to the sum of the entries' RawLength. A blob that the account's index already holds (in an
-// earlier pack) keeps its first location; the copy in p is left unindexed.
+// all of it becomes findable or none. BlobCount is set to len(entries), RawSize to
+// the sum of their RawLength and a zero CreatedAt to now. A blob that the account's
+// index already holds (in an earlier pack) keeps its first location; the copy in p is
+// left unindexed.
 //
 // Committing the same pack again (same id, account and size) is not an error,
 // so a caller unsure whether a commit went through may simply retry. A pack id

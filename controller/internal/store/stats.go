@@ -130,15 +130,21 @@ type Totals struct {
 	Backups     int64
 }
 
-// Totals sums the account's storage (every account's for ""): packs from the pack
-// index, logical bytes from its completed backups.
-func (r *Stats) Totals(ctx context.Context, accountID string) (Totals, error) {
+// PackTotals sums the account's packs (every account's for ""): Packs, Raw and Stored.
+func (r *Stats) PackTotals(ctx context.Context, accountID string) (Totals, error) {
 	var t Totals
 	err := scoped(r.db.WithContext(ctx).Table("packs"), accountID).
 		Select("COUNT(*) AS packs, COALESCE(SUM(size), 0) AS stored, " +
 			"COALESCE(SUM(raw_size), 0) AS raw").Scan(&t).Error
+	return t, wrap("sum packs", err)
+}
+
+// Totals sums the account's storage (every account's for ""): packs from the pack
+// index, logical bytes from its completed backups.
+func (r *Stats) Totals(ctx context.Context, accountID string) (Totals, error) {
+	t, err := r.PackTotals(ctx, accountID)
 	if err != nil {
-		return t, wrap("sum packs", err)
+		return t, err
 	}
 	var b struct{ Backups, Logical int64 }
 	err = scoped(r.db.WithContext(ctx).Table("backups"), accountID).
@@ -334,4 +340,14 @@ func (r *Backups) CreateBatch(ctx context.Context, list []Backup) error {
 			dbTimePtr(list[i].CompletedAt)
 	}
 	return wrap("create backups", r.db.WithContext(ctx).CreateInBatches(list, 200).Error)
+}
+
+// RefreshStatistics has the database look at its tables again, for the query planner,
+// after bulk writes such as CreateBatch.
+func (s *Store) RefreshStatistics(ctx context.Context) error {
+	stmt := "ANALYZE"
+	if s.dialect == DialectPostgres {
+		stmt = "VACUUM ANALYZE"
+	}
+	return wrap("refresh statistics", s.db.WithContext(ctx).Exec(stmt).Error)
 }

@@ -47,7 +47,8 @@ func newMetrics(reg prometheus.Registerer, st *store.Store) *metrics {
 }
 
 // queueGauge reads a count from the database at each scrape; -1 when it cannot.
-func queueGauge(name, help string, count func(context.Context) (int64, error)) prometheus.GaugeFunc {
+func queueGauge(name, help string,
+	count func(context.Context) (int64, error)) prometheus.GaugeFunc {
 	return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, func() float64 {
 		ctx, cancel := context.WithTimeout(context.Background(), scrapeTimeout)
 		defer cancel()
