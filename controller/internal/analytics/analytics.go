@@ -95,13 +95,23 @@ func (s *Service) Flush(ctx context.Context) error {
 	return nil
 }
 
+// Rebuild fills the daily figures from the jobs when they hold none yet: the first start
+// after the upgrade that brought them, before any job runs. A failure is logged; the
+// figures then start from the jobs that end from now on.
+func (s *Service) Rebuild(ctx context.Context) {
+	start := time.Now()
+	done, err := s.st.Stats().Rebuild(ctx)
+	switch {
+	case err != nil:
+		s.log.Warn("rebuild daily job figures", "error", err)
+	case done:
+		s.log.Info("daily job figures rebuilt from the jobs",
+			"duration_ms", time.Since(start).Milliseconds())
+	}
+}
+
 // Run flushes request counts and samples storage until ctx ends, then flushes once more.
 func (s *Service) Run(ctx context.Context) {
-	if done, err := s.st.Stats().Rebuild(ctx); err != nil {
-		s.log.Warn("rebuild daily job figures", "error", err)
-	} else if done {
-		s.log.Info("daily job figures rebuilt from the jobs")
-	}
 	flush := time.NewTicker(s.cfg.FlushEvery)
 	defer flush.Stop()
 	sample := time.NewTicker(s.cfg.SampleEvery)

@@ -56,6 +56,8 @@ func BenchmarkAnalytics(b *testing.B) {
 			}
 			return err
 		}},
+		{"usage-24h-admin", func() error { _, err := s.Usage(ctx, "", "24h"); return err }},
+		{"usage-90d-admin", func() error { _, err := s.Usage(ctx, "", "90d"); return err }},
 		{"backups-30d", func() error { _, err := s.Backups(ctx, id, "30d"); return err }},
 		{"backups-365d", func() error { _, err := s.Backups(ctx, id, "365d"); return err }},
 		{"storage", func() error { _, err := s.Storage(ctx, id, "30d"); return err }},

@@ -117,6 +117,7 @@ func (s *Server) init(ctx context.Context) error {
 	s.hooks = s.newWebhooks(keys, sto, reg)
 	s.stats = analytics.New(analytics.Config{Store: s.store, Storage: sto.Usage,
 		Logger: s.baseLog})
+	s.stats.Rebuild(ctx)
 	reg.MustRegister(analytics.NewCollector(s.store, 3*s.cfg.Heartbeat, nil),
 		collectors.NewDBStatsCollector(s.store.Pool(), "grim"))
 	handler := api.New(api.Deps{

@@ -25,8 +25,9 @@
 -- seconds of the hour's start). storage_samples is one row a day per account (and '' for
 -- the storage as a whole) of what storage held, for growth and the fill projection.
 --
--- The indexes at the end serve analytics: jobs that ended in a range, each agent's
--- latest backup, and sums over kept backups read from the index alone.
+-- The indexes at the end serve analytics: jobs that ended in a range (of one account,
+-- or of all for the admin), each agent's latest backup, and sums over kept backups read
+-- from the index alone.
 --
 -- backups.stored_raw_bytes is the plaintext size of the blobs a backup added (beside
 -- stored_bytes, their sealed size); packs.raw_size the plaintext size of a pack's blobs.
@@ -152,4 +153,8 @@ CREATE INDEX backups_account_completed_idx ON backups (account_id, completed_at)
 CREATE INDEX backups_agent_completed_idx ON backups (agent_id, status, completed_at);
 CREATE INDEX backups_account_sizes_idx
     ON backups (account_id, status, agent_id, bytes_total, stored_bytes);
+CREATE INDEX backups_completed_idx ON backups (completed_at);
 CREATE INDEX restores_account_completed_idx ON restores (account_id, completed_at);
+CREATE INDEX restores_completed_idx ON restores (completed_at);
+CREATE INDEX job_stats_daily_day_idx ON job_stats_daily (day);
+CREATE INDEX api_requests_hourly_hour_idx ON api_requests_hourly (hour);
