@@ -189,8 +189,9 @@ func (r *Stats) AgentTotals(ctx context.Context, accountID string) ([]AgentTotal
 	}
 	for i := range out {
 		var latest Backup
+		// Ordered by the index alone: a tie in completed_at is not worth a sort.
 		err := r.db.WithContext(ctx).Where("agent_id = ? AND status = ?", out[i].AgentID,
-			JobCompleted).Order("completed_at DESC, id DESC").Take(&latest).Error
+			JobCompleted).Order("completed_at DESC").Take(&latest).Error
 		if err != nil {
 			return nil, wrap("latest backup of agent", err)
 		}
