@@ -1,6 +1,8 @@
 package webhook
 
 import (
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -71,4 +73,32 @@ func TestRetrySchedule(t *testing.T) {
 	assert.Equal(t, created.Add(24*time.Hour), next)
 	_, ok = r.Next(created, created.Add(23*time.Hour+time.Second), 30, 0)
 	assert.False(t, ok, "past GiveUpAfter the delivery fails for good")
+}
+
+// FuzzVerify feeds Verify arbitrary headers and bodies: it must never panic, and it may
+// accept only a header holding what Sign makes for that body at one of its times.
+func FuzzVerify(f *testing.F) {
+	secret := []byte("fuzz-secret")
+	now := time.Unix(1700000000, 0)
+	f.Add(Sign(secret, now.Unix(), []byte("{}")), []byte("{}"))
+	f.Add("t=1700000000,v1=zz,v1=", []byte(""))
+	f.Add(",,=,t=,v1", []byte("x"))
+	f.Fuzz(func(t *testing.T, header string, body []byte) {
+		if Verify(secret, header, body, now, time.Hour) != nil {
+			return
+		}
+		lower := strings.ToLower(header)
+		for part := range strings.SplitSeq(header, ",") {
+			k, v, _ := strings.Cut(strings.TrimSpace(part), "=")
+			ts, err := strconv.ParseInt(v, 10, 64)
+			if k != "t" || err != nil {
+				continue
+			}
+			sig := Sign(secret, ts, body)
+			if strings.Contains(lower, sig[strings.Index(sig, "v1="):]) {
+				return
+			}
+		}
+		t.Fatalf("accepted a header Sign did not make: %q", header)
+	})
 }
