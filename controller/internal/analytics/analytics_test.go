@@ -278,16 +278,9 @@ func TestTransitionsAddToRebuiltFigures(t *testing.T) {
 	before, err := s.Usage(ctx, h.account.ID, "7d")
 	require.NoError(t, err)
 
-	at := testNow.Add(-time.Minute)
-	b := &store.Backup{ID: store.NewID("backup"), AccountID: h.account.ID,
-		AgentID: h.agents[0].ID, Status: store.JobQueued, Sources: "[]", Options: "{}",
-		Warnings: "[]", CreatedAt: at, UpdatedAt: at}
-	require.NoError(t, st.Backups().Create(ctx, b))
-	n, err := st.Backups().Claim(ctx, b.ID, at, at.Add(time.Minute))
-	require.NoError(t, err)
-	require.NoError(t, st.Backups().AddStoredBytes(ctx, b.ID, 10, 30))
-	require.NoError(t, st.Backups().Complete(ctx, b.ID, n, store.BackupResult{BytesTotal: 100,
-		Warnings: "[]"}, at))
+	storetest.RunBackup(t, st, &store.Backup{AccountID: h.account.ID, AgentID: h.agents[0].ID},
+		storetest.End{At: testNow.Add(-time.Minute), Stored: 10, StoredRaw: 30,
+			Result: store.BackupResult{BytesTotal: 100}})
 	again, err := st.Stats().Rebuild(ctx)
 	require.NoError(t, err)
 	assert.False(t, again, "figures exist: nothing to rebuild")

@@ -4,13 +4,13 @@ import (
 	"context"
 	"net/http"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/grim-reaper/grim/controller/internal/analytics"
 	"github.com/grim-reaper/grim/controller/internal/store"
+	"github.com/grim-reaper/grim/controller/internal/store/storetest"
 )
 
 // TestUsageAndAnalyticsRoutes ends jobs through the store and reads them back through
@@ -26,21 +26,10 @@ func TestUsageAndAnalyticsRoutes(t *testing.T) {
 	_, bobKey := env.account("bob@example.com", store.RoleUser, "full")
 	agent := env.enroll(alice.ID, "web")
 	now := env.clock.Now()
-	for i, fail := range []bool{false, false, true} {
-		b := &store.Backup{ID: store.NewID("backup"), AccountID: alice.ID, AgentID: agent.ID,
-			Status: store.JobQueued, Sources: "[]", Options: "{}", Warnings: "[]",
-			CreatedAt: now, UpdatedAt: now}
-		require.NoError(t, env.store.Backups().Create(ctx, b))
-		n, err := env.store.Backups().Claim(ctx, b.ID, now.Add(-time.Minute), now)
-		require.NoError(t, err)
-		if fail {
-			_, err = env.store.Backups().Fail(ctx, b.ID, n, "x", false, 1, now)
-			require.NoError(t, err)
-			continue
-		}
-		require.NoError(t, env.store.Backups().AddStoredBytes(ctx, b.ID, 10, 40))
-		require.NoError(t, env.store.Backups().Complete(ctx, b.ID, n,
-			store.BackupResult{BytesTotal: int64(100 * (i + 1)), Warnings: "[]"}, now))
+	for i, fail := range []string{"", "", "x"} {
+		storetest.RunBackup(t, env.store, &store.Backup{AccountID: alice.ID, AgentID: agent.ID},
+			storetest.End{At: now, Fail: fail, Stored: 10, StoredRaw: 40,
+				Result: store.BackupResult{BytesTotal: int64(100 * (i + 1))}})
 	}
 	for range 3 {
 		require.Equal(t, http.StatusOK, env.do("GET", "/api/keys", aliceKey, nil).Code)

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/grim-reaper/grim/controller/internal/store"
+	"github.com/grim-reaper/grim/controller/internal/store/storetest"
 )
 
 func TestStatus(t *testing.T) {
@@ -117,21 +118,10 @@ func TestStatusJobFigures(t *testing.T) {
 		require.NoError(t, env.store.Backups().Create(ctx, b))
 		return b
 	}
-	end := func(fail bool) {
-		b := newJob()
-		n, err := env.store.Backups().Claim(ctx, b.ID, now, now.Add(time.Minute))
-		require.NoError(t, err)
-		if fail {
-			_, err = env.store.Backups().Fail(ctx, b.ID, n, "x", false, 1, now)
-			require.NoError(t, err)
-			return
-		}
-		require.NoError(t, env.store.Backups().Complete(ctx, b.ID, n,
-			store.BackupResult{Warnings: "[]"}, now))
+	for _, fail := range []string{"", "", "x"} {
+		storetest.RunBackup(t, env.store, &store.Backup{AccountID: acct.ID, AgentID: agent.ID},
+			storetest.End{At: now, Fail: fail})
 	}
-	end(false)
-	end(false)
-	end(true)
 	newJob()
 	newJob()
 	running := newJob()

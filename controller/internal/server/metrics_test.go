@@ -131,26 +131,16 @@ func TestMetricsScraped(t *testing.T) {
 	// Three backups of the admin's account end: two completed, one failed; one waits.
 	admin, err := s.store.Accounts().ByEmail(ctx, AdminEmail)
 	require.NoError(t, err)
-	now := time.Now()
-	for i, fail := range []bool{false, false, true, false} {
-		b := &store.Backup{ID: store.NewID("backup"), AccountID: admin.ID, AgentID: "agt_x",
-			Status: store.JobQueued, Sources: "[]", Options: "{}", Warnings: "[]",
-			CreatedAt: now, UpdatedAt: now}
-		require.NoError(t, s.store.Backups().Create(ctx, b))
-		if i == 3 {
-			break
-		}
-		n, err := s.store.Backups().Claim(ctx, b.ID, now, now.Add(time.Minute))
-		require.NoError(t, err)
-		if fail {
-			_, err = s.store.Backups().Fail(ctx, b.ID, n, "x", false, 1, now)
-			require.NoError(t, err)
-			continue
-		}
-		require.NoError(t, s.store.Backups().AddStoredBytes(ctx, b.ID, 100, 400))
-		require.NoError(t, s.store.Backups().Complete(ctx, b.ID, n,
-			store.BackupResult{BytesTotal: 1000, Warnings: "[]"}, now))
+	for _, fail := range []string{"", "", "x"} {
+		storetest.RunBackup(t, s.store, &store.Backup{AccountID: admin.ID, AgentID: "agt_x"},
+			storetest.End{Fail: fail, Stored: 100, StoredRaw: 400,
+				Result: store.BackupResult{BytesTotal: 1000}})
 	}
+	now := time.Now()
+	queued := &store.Backup{ID: store.NewID("backup"), AccountID: admin.ID, AgentID: "agt_x",
+		Status: store.JobQueued, Sources: "[]", Options: "{}", Warnings: "[]",
+		CreatedAt: now, UpdatedAt: now}
+	require.NoError(t, s.store.Backups().Create(ctx, queued))
 
 	m := scrape(t, s)
 	assert.EqualValues(t, 3, value(t, m, "grim_http_requests_total",

@@ -17,26 +17,13 @@ import (
 )
 
 // runBackup takes a backup of the world's agent through the store's transitions, as the
-// job runner does, ending it completed or failed.
+// job runner does, ending it completed or, with fail set, failed.
 func runBackup(t *testing.T, w *world, options string, fail string) *store.Backup {
 	t.Helper()
-	ctx := context.Background()
-	now := time.Now()
-	b := &store.Backup{ID: store.NewID("backup"), AccountID: w.user.ID, AgentID: w.agent.ID,
-		Status: store.JobQueued, Sources: `[{"type":"filesystem","paths":["/srv"]}]`,
-		Options: options, Warnings: "[]", CreatedAt: now, UpdatedAt: now}
-	require.NoError(t, w.st.Backups().Create(ctx, b))
-	attempt, err := w.st.Backups().Claim(ctx, b.ID, now, now.Add(time.Minute))
-	require.NoError(t, err)
-	if fail != "" {
-		_, err = w.st.Backups().Fail(ctx, b.ID, attempt, fail, false, 1, time.Now())
-		require.NoError(t, err)
-		return b
-	}
-	require.NoError(t, w.st.Backups().AddStoredBytes(ctx, b.ID, 300, 400))
-	require.NoError(t, w.st.Backups().Complete(ctx, b.ID, attempt, store.BackupResult{
-		BytesTotal: 1000, Files: 3, Warnings: "[]"}, time.Now()))
-	return b
+	return storetest.RunBackup(t, w.st, &store.Backup{AccountID: w.user.ID,
+		AgentID: w.agent.ID, Sources: `[{"type":"filesystem","paths":["/srv"]}]`,
+		Options: options}, storetest.End{Fail: fail, Stored: 300, StoredRaw: 400,
+		Result: store.BackupResult{BytesTotal: 1000, Files: 3}})
 }
 
 func TestDeliveriesSignedAsTheContractSays(t *testing.T) {
