@@ -36,6 +36,9 @@ func (s *Service) dispatch(ctx context.Context) {
 			}
 			return
 		}
+		// TODO: the streak is judged after the fan-out committed, so a controller dying
+		// in between misses that alert (the next failure of the agent raises it); judging
+		// it inside the transaction would need the store to know the alert's threshold.
 		for _, e := range failed {
 			s.checkFailureStreak(ctx, e)
 		}
