@@ -51,7 +51,8 @@ test-packages: ## the package tests: dpkg install, enrol, back up, upgrade, purg
 FUZZ_TARGETS := ./protocol:FuzzDecode ./protocol/jointoken:FuzzParse \
 	./protocol/blob:FuzzOpen ./protocol/tree:FuzzUnmarshal ./agent/internal/cache:FuzzDecode \
 	./controller/internal/auth:FuzzParse ./controller/internal/auth:FuzzParseToken \
-	./controller/internal/repo:FuzzDecodeTrailer ./pkg/scythe:FuzzParse
+	./controller/internal/repo:FuzzDecodeTrailer ./pkg/scythe:FuzzParse \
+	./controller/internal/webhook:FuzzVerify
 
 fuzz: ## run each fuzz target for FUZZTIME
 	@set -e; for t in $(FUZZ_TARGETS); do \

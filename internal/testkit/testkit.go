@@ -1,5 +1,6 @@
 // Package testkit holds small helpers that tests of several packages share: a buffer that
-// processes and goroutines may write to at once, and a free loopback port.
+// processes and goroutines may write to at once, a free loopback port, and a settable
+// clock.
 package testkit
 
 import (

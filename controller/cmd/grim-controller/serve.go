@@ -48,6 +48,18 @@ func newServeCmd() *cobra.Command {
 	f.StringVar(&c.StorageURL, "storage-url", "", "chunk storage; default: under the data dir")
 	f.BoolVar(&c.AllowPrivateWebhooks, "allow-private-webhooks", false,
 		"let webhooks target loopback and private addresses")
+	f.DurationVar(&c.WebhookRetryBase, "webhook-retry-base", c.WebhookRetryBase,
+		"wait after a webhook delivery's first failure; doubles up to an hour")
+	f.DurationVar(&c.WebhookRetryFor, "webhook-retry-for", c.WebhookRetryFor,
+		"how long a failing webhook delivery is retried")
+	f.DurationVar(&c.WebhookDisableAfter, "webhook-disable-after", c.WebhookDisableAfter,
+		"disable a webhook whose deliveries all failed for this long")
+	f.DurationVar(&c.AlertAgentOffline, "alert-agent-offline", c.AlertAgentOffline,
+		"raise a system alert for an agent offline this long")
+	f.Float64Var(&c.AlertStorageFull, "alert-storage-full", c.AlertStorageFull,
+		"raise a system alert when storage is this many percent full")
+	f.IntVar(&c.AlertBackupFailures, "alert-backup-failures", c.AlertBackupFailures,
+		"raise a system alert when this many backups of an agent fail in a row")
 	f.StringSliceVar(&c.AgentTransports, "agent-transports", c.AgentTransports,
 		"agent transports to listen on: quic, tcp")
 	f.DurationVar(&c.Heartbeat, "heartbeat", c.Heartbeat, "agent heartbeat period")

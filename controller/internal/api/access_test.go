@@ -73,6 +73,7 @@ func newAliceWorld(t *testing.T, env *testEnv) *aliceWorld {
 	w.ids["check"] = chk.ID
 	w.ids["client"] = env.client(aliceKey, false)["client_id"].(string)
 	w.ids["license"] = env.generate(aliceKey, nil)["id"].(string)
+	w.ids["webhook"] = env.webhook(aliceKey, "https://hooks.example.com/alice")["id"].(string)
 	return w
 }
 
@@ -148,6 +149,19 @@ func (w *aliceWorld) routeTable() []routeCase {
 		{"GET", "/api/licenses/:id", "/api/licenses/" + id["license"], accessUser, true},
 		{"POST", "/api/licenses/:id/revoke", "/api/licenses/" + id["license"] + "/revoke",
 			accessUser, true},
+		{"GET", "/api/metrics/usage", "/api/metrics/usage?range=7d", accessUser, false},
+		{"GET", "/api/analytics/backups", "/api/analytics/backups", accessUser, false},
+		{"GET", "/api/analytics/storage", "/api/analytics/storage", accessUser, false},
+		{"POST", "/api/webhooks", "/api/webhooks", accessUser, false},
+		{"GET", "/api/webhooks", "/api/webhooks", accessUser, false},
+		{"GET", "/api/webhooks/:id", "/api/webhooks/" + id["webhook"], accessUser, true},
+		{"DELETE", "/api/webhooks/:id", "/api/webhooks/" + id["webhook"], accessUser, true},
+		{"POST", "/api/webhooks/:id/test", "/api/webhooks/" + id["webhook"] + "/test",
+			accessUser, true},
+		{"POST", "/api/webhooks/:id/enable", "/api/webhooks/" + id["webhook"] + "/enable",
+			accessUser, true},
+		{"GET", "/api/webhooks/:id/deliveries", "/api/webhooks/" + id["webhook"] + "/deliveries",
+			accessUser, true},
 	}
 }
 
@@ -213,7 +227,8 @@ func TestAdminSeesEveryAccount(t *testing.T) {
 	env := newEnv(t)
 	w := newAliceWorld(t, env)
 	for _, path := range []string{"/api/agents/" + w.ids["agent"], "/api/backup/" + w.ids["backup"],
-		"/api/restore/" + w.ids["restore"], "/api/licenses/" + w.ids["license"]} {
+		"/api/restore/" + w.ids["restore"], "/api/licenses/" + w.ids["license"],
+		"/api/webhooks/" + w.ids["webhook"], "/api/webhooks/" + w.ids["webhook"] + "/deliveries"} {
 		assert.Equal(t, http.StatusOK, env.do("GET", path, w.adminKey, nil).Code, path)
 	}
 	rec := env.do("GET", "/api/oauth/clients", w.adminKey, nil)

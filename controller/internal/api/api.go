@@ -23,10 +23,12 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/grim-reaper/grim/controller/internal/analytics"
 	"github.com/grim-reaper/grim/controller/internal/downloads"
 	"github.com/grim-reaper/grim/controller/internal/license"
 	"github.com/grim-reaper/grim/controller/internal/ratelimit"
 	"github.com/grim-reaper/grim/controller/internal/store"
+	"github.com/grim-reaper/grim/controller/internal/webhook"
 )
 
 // Defaults of the optional Deps fields.
@@ -67,6 +69,11 @@ type Deps struct {
 	Version string
 	// Licenses is the Scythe license service, required by the license routes.
 	Licenses *license.Service
+	// Webhooks is the webhook service, required by the webhook routes.
+	Webhooks *webhook.Service
+	// Analytics computes usage and analytics and counts requests, required by their
+	// routes.
+	Analytics *analytics.Service
 	// Jobs is the job runner, woken when a job is queued and told of cancels. Nil is
 	// allowed: jobs are then found by the runner's own polling.
 	Jobs JobService
@@ -141,6 +148,10 @@ type API struct {
 	maint   MaintenanceService
 	// licenses is the license service; nil leaves the license routes out.
 	licenses *license.Service
+	// webhooks is the webhook service; nil leaves the webhook routes out.
+	webhooks *webhook.Service
+	// analytics is the analytics service; nil leaves its routes out and counts nothing.
+	analytics *analytics.Service
 
 	offlineAfter time.Duration
 	limiter      *ratelimit.Limiter
@@ -168,6 +179,8 @@ func New(d Deps) *API {
 		agents:       d.Agents,
 		jobs:         d.Jobs,
 		licenses:     d.Licenses,
+		webhooks:     d.Webhooks,
+		analytics:    d.Analytics,
 		health:       d.Health,
 		reg:          d.Registry,
 		maxBody:      d.MaxBodyBytes,
@@ -271,8 +284,8 @@ func (a *API) routes() *gin.Engine {
 	// learns nothing about the shape of requests.
 	// checkCSRF follows authentication: only a request admitted by the
 	// dashboard's cookie can be forged by another site's page.
-	authed := e.Group("/api", a.authenticate, a.checkCSRF, a.rateLimit, a.requireScope,
-		a.validateRequest)
+	authed := e.Group("/api", a.authenticate, a.checkCSRF, a.rateLimit, a.countUsage,
+		a.requireScope, a.validateRequest)
 	authed.GET("/auth/session", a.getSession)
 	authed.POST("/auth/logout", a.logout)
 	authed.GET("/status", a.getStatus)
@@ -303,14 +316,20 @@ func (a *API) routes() *gin.Engine {
 
 	// As with authentication, a caller who is not the admin learns nothing
 	// of the admin routes' request shapes.
-	admin := e.Group("/api/admin", a.authenticate, a.checkCSRF, a.rateLimit, a.requireScope,
-		a.requireAdmin, a.validateRequest)
+	admin := e.Group("/api/admin", a.authenticate, a.checkCSRF, a.rateLimit, a.countUsage,
+		a.requireScope, a.requireAdmin, a.validateRequest)
 	admin.POST("/users", a.createUser)
 	admin.GET("/users", a.listUsers)
 	admin.PUT("/users/:id", a.updateUser)
 	admin.GET("/audit", a.listAudit)
 	if a.licenses != nil {
 		a.licenseRoutes(authed)
+	}
+	if a.webhooks != nil {
+		a.webhookRoutes(authed)
+	}
+	if a.analytics != nil {
+		a.analyticsRoutes(authed)
 	}
 	return e
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/grim-reaper/grim/controller/internal/idempotency"
 	"github.com/grim-reaper/grim/controller/internal/store"
 )
 
@@ -93,11 +94,18 @@ func (a *API) toError(c *gin.Context, err error) *Error {
 	if e, ok := licenseError(err); ok {
 		return e
 	}
+	if e, ok := webhookError(err); ok {
+		return e
+	}
 	switch {
 	case errors.As(err, &apiErr):
 		return apiErr
 	case errors.As(err, &tooLarge):
 		return payloadTooLarge(tooLarge.Limit)
+	case errors.Is(err, idempotency.ErrReuse):
+		return &Error{Status: http.StatusConflict, Code: CodeConflict,
+			Message: "Idempotency-Key was used with a different request in the last 24 hours",
+			Details: map[string]any{"field": "Idempotency-Key"}}
 	case errors.Is(err, store.ErrNotFound):
 		return &Error{Status: http.StatusNotFound, Code: CodeNotFound,
 			Message: "resource not found"}

@@ -17,31 +17,18 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/grim-reaper/grim/controller/internal/analytics"
 	"github.com/grim-reaper/grim/controller/internal/auth"
 	"github.com/grim-reaper/grim/controller/internal/keyring"
 	"github.com/grim-reaper/grim/controller/internal/license"
 	"github.com/grim-reaper/grim/controller/internal/store"
 	"github.com/grim-reaper/grim/controller/internal/store/storetest"
+	"github.com/grim-reaper/grim/controller/internal/webhook"
 	"github.com/grim-reaper/grim/internal/testkit"
 )
 
-// clock is a settable clock for Deps.Now.
-type clock struct {
-	mu sync.Mutex // guards now
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+// clock is the settable clock of the tests.
+type clock = testkit.Clock
 
 // fakeAgents is a hand-written AgentService over the real store.
 type fakeAgents struct {
@@ -117,18 +104,21 @@ type testEnv struct {
 func newEnv(t testing.TB, opts ...func(*Deps)) *testEnv {
 	t.Helper()
 	st := storetest.Open(t)
-	clk := &clock{t: time.Now()}
+	clk := testkit.NewClock(time.Now())
 	logs := &testkit.SyncBuffer{}
 	agents := &fakeAgents{store: st, now: clk.Now, online: map[string]bool{}}
 	master, err := keyring.LoadOrCreateMaster(t.TempDir(), "")
 	require.NoError(t, err)
 	d := Deps{
 		Licenses: license.New(license.Config{Store: st, Master: master, Now: clk.Now}),
-		Store:    st,
-		Logger:   slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Version:  "1.2.3-test",
-		Agents:   agents,
-		Now:      clk.Now,
+		Webhooks: webhook.New(webhook.Config{Store: st, Secrets: keyring.New(master, st),
+			AllowPrivate: true, Now: clk.Now}),
+		Analytics: analytics.New(analytics.Config{Store: st, Now: clk.Now}),
+		Store:     st,
+		Logger:    slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Version:   "1.2.3-test",
+		Agents:    agents,
+		Now:       clk.Now,
 	}
 	for _, opt := range opts {
 		opt(&d)

@@ -175,11 +175,6 @@ func licenseError(err error) (*Error, bool) {
 	if errors.As(err, &field) {
 		return validationError(field.Field, "%s", field.Message), true
 	}
-	if errors.Is(err, license.ErrIdempotencyReuse) {
-		return &Error{Status: http.StatusConflict, Code: CodeConflict,
-			Message: "Idempotency-Key was used with a different request in the last 24 hours",
-			Details: map[string]any{"field": "Idempotency-Key"}}, true
-	}
 	var refused *license.RefusedError
 	if !errors.As(err, &refused) {
 		return nil, false

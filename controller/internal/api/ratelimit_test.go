@@ -16,20 +16,15 @@ import (
 	"github.com/grim-reaper/grim/controller/internal/ratelimit"
 	"github.com/grim-reaper/grim/controller/internal/store"
 	"github.com/grim-reaper/grim/controller/internal/store/storetest"
+	"github.com/grim-reaper/grim/internal/testkit"
 )
 
 // tenPast is ten seconds past a minute, so the minute's reset is 50 s away.
 var tenPast = time.Date(2026, 3, 1, 12, 30, 10, 0, time.UTC)
 
-func (c *clock) set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
-
 func TestFreePlanGetsExactlySixtyRequestsAMinute(t *testing.T) {
 	env := newEnv(t)
-	env.clock.set(tenPast)
+	env.clock.Set(tenPast)
 	_, key := env.account("free@example.com", store.RoleUser, "full")
 	reset := strconv.FormatInt(tenPast.Truncate(time.Minute).Add(time.Minute).Unix(), 10)
 
@@ -62,7 +57,7 @@ func TestFreePlanGetsExactlySixtyRequestsAMinute(t *testing.T) {
 		http.StatusTooManyRequests, CodeRateLimited)
 
 	// The next minute starts afresh.
-	env.clock.set(tenPast.Truncate(time.Minute).Add(time.Minute))
+	env.clock.Set(tenPast.Truncate(time.Minute).Add(time.Minute))
 	rec = env.do("GET", "/api/user/profile", key, nil)
 	require.Equal(t, http.StatusOK, rec.Code)
 	assert.Equal(t, "59", rec.Header().Get(HeaderRateRemaining))
@@ -70,7 +65,7 @@ func TestFreePlanGetsExactlySixtyRequestsAMinute(t *testing.T) {
 
 func TestReaperIsNeverLimited(t *testing.T) {
 	env := newEnv(t)
-	env.clock.set(tenPast)
+	env.clock.Set(tenPast)
 	acct, key := env.account("reaper@example.com", store.RoleUser, "full")
 	reaper := store.PlanReaper
 	_, err := env.store.ApplyAdminChange(context.Background(), acct.ID,
@@ -92,7 +87,7 @@ func TestReaperIsNeverLimited(t *testing.T) {
 // FREE account's requests over both.
 func TestTwoControllersShareTheCount(t *testing.T) {
 	first, second := storetest.OpenPair(t)
-	clk := &clock{t: tenPast}
+	clk := testkit.NewClock(tenPast)
 	var urls []string
 	for _, st := range []*store.Store{first, second} {
 		a := New(Deps{Store: st, Now: clk.Now, Logger: slog.New(slog.DiscardHandler)})

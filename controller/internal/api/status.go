@@ -22,12 +22,25 @@ const bytesPerGB = 1 << 30
 
 // statusMetrics is the "metrics" object of GET /api/status.
 type statusMetrics struct {
-	UptimeSeconds  int64   `json:"uptime_seconds"`
-	ActiveBackups  int64   `json:"active_backups"`
-	AgentsOnline   int64   `json:"agents_online"`
-	AgentsTotal    int64   `json:"agents_total"`
-	StorageUsedGB  float64 `json:"storage_used_gb"`
-	StorageTotalGB float64 `json:"storage_total_gb"`
+	UptimeSeconds     int64   `json:"uptime_seconds"`
+	ActiveBackups     int64   `json:"active_backups"`
+	ActiveRestores    int64   `json:"active_restores"`
+	QueuedBackups     int64   `json:"queued_backups"`
+	QueuedRestores    int64   `json:"queued_restores"`
+	Backups24h        *jobEnd `json:"backups_last_24h,omitempty"`
+	AgentsOnline      int64   `json:"agents_online"`
+	AgentsTotal       int64   `json:"agents_total"`
+	StorageUsedGB     float64 `json:"storage_used_gb"`
+	StorageTotalGB    float64 `json:"storage_total_gb"`
+	StorageUsedBytes  uint64  `json:"storage_used_bytes"`
+	StorageTotalBytes uint64  `json:"storage_total_bytes"`
+	PendingDeliveries *int64  `json:"webhook_deliveries_pending,omitempty"`
+}
+
+// jobEnd counts the backups that ended in the last day.
+type jobEnd struct {
+	Completed int64 `json:"completed"`
+	Failed    int64 `json:"failed"`
 }
 
 // getStatus serves GET /api/status, shaped as in the product document:
@@ -88,7 +101,7 @@ func (a *API) statusMetrics(ctx context.Context, accountID string) (statusMetric
 		return m, err
 	}
 	m.AgentsOnline, m.AgentsTotal = online, total
-	if m.ActiveBackups, err = a.store.Backups().CountRunning(ctx, accountID); err != nil {
+	if err := a.jobMetrics(ctx, accountID, &m); err != nil {
 		return m, err
 	}
 	if a.storage == nil {
@@ -100,7 +113,44 @@ func (a *API) statusMetrics(ctx context.Context, accountID string) (statusMetric
 		return m, nil
 	}
 	m.StorageUsedGB, m.StorageTotalGB = gigabytes(used), gigabytes(size)
+	m.StorageUsedBytes, m.StorageTotalBytes = used, size
 	return m, nil
+}
+
+// jobMetrics fills in the jobs running and waiting, the last day's backups and, for the
+// admin, the webhook deliveries waiting.
+func (a *API) jobMetrics(ctx context.Context, accountID string, m *statusMetrics) error {
+	for _, step := range []struct {
+		dst   *int64
+		count func(context.Context, string) (int64, error)
+	}{
+		{&m.ActiveBackups, a.store.Backups().CountRunning},
+		{&m.ActiveRestores, a.store.Restores().CountRunning},
+		{&m.QueuedBackups, a.store.Backups().CountQueued},
+		{&m.QueuedRestores, a.store.Restores().CountQueued},
+	} {
+		n, err := step.count(ctx, accountID)
+		if err != nil {
+			return err
+		}
+		*step.dst = n
+	}
+	if accountID == "" {
+		n, err := a.store.Deliveries().Pending(ctx)
+		if err != nil {
+			return err
+		}
+		m.PendingDeliveries = &n
+	}
+	if a.analytics == nil {
+		return nil
+	}
+	u, err := a.analytics.Usage(ctx, accountID, "24h")
+	if err != nil {
+		return err
+	}
+	m.Backups24h = &jobEnd{Completed: u.Totals.Backups.Completed, Failed: u.Totals.Backups.Failed}
+	return nil
 }
 
 // gigabytes converts bytes to GiB rounded to two decimals.

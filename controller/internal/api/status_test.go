@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/grim-reaper/grim/controller/internal/store"
+	"github.com/grim-reaper/grim/controller/internal/store/storetest"
 )
 
 func TestStatus(t *testing.T) {
@@ -99,4 +100,40 @@ func TestMetrics(t *testing.T) {
 	again := New(Deps{Store: env.store, Registry: reg})
 	assert.NotNil(t, again)
 	assert.False(t, strings.Contains(text, "grim_test"), "only our metrics")
+}
+
+// TestStatusJobFigures checks the job figures of the status against jobs made through
+// the store's transitions.
+func TestStatusJobFigures(t *testing.T) {
+	ctx := context.Background()
+	env := newEnv(t)
+	acct, key := env.account("a@example.com", store.RoleUser, "full")
+	_, adminKey := env.account("admin@example.com", store.RoleAdmin, "full")
+	agent := env.enroll(acct.ID, "web")
+	now := env.clock.Now()
+	newJob := func() *store.Backup {
+		b := &store.Backup{ID: store.NewID("backup"), AccountID: acct.ID, AgentID: agent.ID,
+			Status: store.JobQueued, Sources: "[]", Options: "{}", Warnings: "[]",
+			CreatedAt: now, UpdatedAt: now}
+		require.NoError(t, env.store.Backups().Create(ctx, b))
+		return b
+	}
+	for _, fail := range []string{"", "", "x"} {
+		storetest.RunBackup(t, env.store, &store.Backup{AccountID: acct.ID, AgentID: agent.ID},
+			storetest.End{At: now, Fail: fail})
+	}
+	newJob()
+	newJob()
+	running := newJob()
+	_, err := env.store.Backups().Claim(ctx, running.ID, now, now.Add(time.Minute))
+	require.NoError(t, err)
+
+	metrics := decode(t, env.do("GET", "/api/status", key, nil))["metrics"].(map[string]any)
+	assert.EqualValues(t, 1, metrics["active_backups"])
+	assert.EqualValues(t, 2, metrics["queued_backups"])
+	assert.EqualValues(t, 0, metrics["active_restores"])
+	assert.Equal(t, map[string]any{"completed": 2.0, "failed": 1.0}, metrics["backups_last_24h"])
+	assert.NotContains(t, metrics, "webhook_deliveries_pending", "for the admin only")
+	metrics = decode(t, env.do("GET", "/api/status", adminKey, nil))["metrics"].(map[string]any)
+	assert.EqualValues(t, 0, metrics["webhook_deliveries_pending"])
 }

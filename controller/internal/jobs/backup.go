@@ -60,7 +60,7 @@ func (r *Runner) runBackup(ctx context.Context, j *activeJob, b *store.Backup) {
 	// What an attempt stored counts for the backup even when the attempt is cut off: the
 	// next attempt reuses it.
 	if err := r.store.Backups().AddStoredBytes(context.WithoutCancel(ctx), j.id,
-		j.storedBytes.Load()); err != nil {
+		j.storedBytes.Load(), j.storedRaw.Load()); err != nil {
 		log.Warn("record stored bytes", "error", err)
 	}
 	if !r.settle(ctx, j, r.store.Backups(), res, err, log) {

@@ -66,6 +66,7 @@ func (r *Runner) serveRequest(ctx context.Context, j *activeJob, msg protocol.Me
 		}
 		if added {
 			j.storedBytes.Add(int64(len(m.Sealed)))
+			j.storedRaw.Add(int64(m.RawLength))
 		}
 		return nil
 	case *protocol.FlushRequest:

@@ -99,8 +99,9 @@ type activeJob struct {
 	agentID   string
 	attempt   int
 	cancel    context.CancelFunc
-	// storedBytes counts the sealed bytes this job added to the store.
-	storedBytes atomic.Int64
+	// storedBytes counts the sealed bytes this job added to the store, storedRaw their
+	// plaintext size.
+	storedBytes, storedRaw atomic.Int64
 }
 
 // New returns a runner; call Run to start it.

@@ -2,48 +2,27 @@ package license
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
-	"fmt"
-	"strings"
-	"time"
-	"unicode"
 
+	"github.com/grim-reaper/grim/controller/internal/idempotency"
 	"github.com/grim-reaper/grim/controller/internal/store"
 )
 
 // IdempotencyWindow is how long a repeat of a generate request with the same
 // Idempotency-Key answers the license the first one issued.
-const IdempotencyWindow = 24 * time.Hour
-
-// maxIdempotencyKeyLen bounds an Idempotency-Key.
-const maxIdempotencyKeyLen = 255
+const IdempotencyWindow = idempotency.Window
 
 // ErrIdempotencyReuse means an Idempotency-Key came again within the window
 // with a different request.
-var ErrIdempotencyReuse = errors.New("idempotency key reused with a different request")
+var ErrIdempotencyReuse = idempotency.ErrReuse
 
 // requestHash is a digest of what req asks for, blind to the JSON's layout.
-func requestHash(req Request) (string, error) {
-	raw, err := json.Marshal(req)
-	if err != nil {
-		return "", fmt.Errorf("hash request: %w", err)
-	}
-	sum := sha256.Sum256(raw)
-	return hex.EncodeToString(sum[:]), nil
-}
+func requestHash(req Request) (string, error) { return idempotency.Hash(req) }
 
 // checkIdempotencyKey checks the header's value: printable text.
 func checkIdempotencyKey(key string) error {
-	if key == "" || len(key) > maxIdempotencyKeyLen ||
-		strings.ContainsFunc(key, func(r rune) bool {
-			return r > unicode.MaxASCII ||
-				!unicode.IsPrint(r)
-		}) {
-		return fieldError("Idempotency-Key", "Idempotency-Key must be 1 to %d printable "+
-			"ASCII characters", maxIdempotencyKeyLen)
+	if err := idempotency.CheckKey(key); err != nil {
+		return fieldError("Idempotency-Key", "%s", err)
 	}
 	return nil
 }
@@ -61,11 +40,11 @@ func (s *Service) replay(ctx context.Context, accountID, key, hash string) (*sto
 	if err != nil {
 		return nil, err
 	}
-	if s.now().Sub(lic.CreatedAt) >= IdempotencyWindow {
+	switch err := idempotency.Judge(s.now(), lic.CreatedAt, lic.RequestHash, hash); {
+	case errors.Is(err, idempotency.ErrExpired):
 		return nil, s.st.Licenses().ForgetIdempotencyKey(ctx, lic.ID)
-	}
-	if lic.RequestHash != hash {
-		return nil, ErrIdempotencyReuse
+	case err != nil:
+		return nil, err
 	}
 	return lic, nil
 }

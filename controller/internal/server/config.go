@@ -12,6 +12,7 @@ import (
 
 	"github.com/grim-reaper/grim/controller/internal/gc"
 	"github.com/grim-reaper/grim/controller/internal/maintenance"
+	"github.com/grim-reaper/grim/controller/internal/webhook"
 )
 
 // Config is the controller's configuration, filled from flags by the serve command.
@@ -23,6 +24,18 @@ type Config struct {
 	StorageURL  string
 	// AllowPrivateWebhooks lets webhooks target loopback and private addresses.
 	AllowPrivateWebhooks bool
+	// WebhookRetryBase is the wait after a delivery's first failed attempt; each later
+	// wait doubles, up to an hour. WebhookRetryFor is how long a delivery is retried.
+	WebhookRetryBase, WebhookRetryFor time.Duration
+	// WebhookDisableAfter turns off a webhook whose deliveries all failed for this long.
+	WebhookDisableAfter time.Duration
+	// AlertAgentOffline raises a system alert for an agent silent this long.
+	AlertAgentOffline time.Duration
+	// AlertStorageFull raises a system alert when storage is this many percent full.
+	AlertStorageFull float64
+	// AlertBackupFailures raises a system alert when this many backups of an agent failed
+	// in a row.
+	AlertBackupFailures int
 	// AgentTransports lists the agent transports to listen on: "quic", "tcp" or both.
 	AgentTransports []string
 	// Heartbeat is the agents' heartbeat period; an agent silent for three is offline.
@@ -72,6 +85,13 @@ func DefaultConfig() Config {
 		CheckInterval:    maintenance.DefaultCheckEvery,
 		CheckReadPercent: maintenance.DefaultCheckPercent,
 		GCGrace:          gc.DefaultGrace,
+
+		WebhookRetryBase:    webhook.DefaultRetry.Base,
+		WebhookRetryFor:     webhook.DefaultRetry.GiveUpAfter,
+		WebhookDisableAfter: webhook.DefaultDisableAfter,
+		AlertAgentOffline:   webhook.DefaultAlertAgentOffline,
+		AlertStorageFull:    webhook.DefaultAlertStorageFull,
+		AlertBackupFailures: webhook.DefaultAlertBackupFailure,
 	}
 }
 
@@ -120,6 +140,25 @@ func (c Config) Validate() error {
 	}
 	if c.CheckReadPercent < 0 || c.CheckReadPercent > 100 {
 		return errors.New("--check-read-data is a percentage from 0 to 100")
+	}
+	return c.validateWebhooks()
+}
+
+// validateWebhooks checks the settings of webhooks and alerts.
+func (c Config) validateWebhooks() error {
+	switch {
+	case c.WebhookRetryBase < 10*time.Millisecond:
+		return errors.New("--webhook-retry-base must be at least 10ms")
+	case c.WebhookRetryFor < c.WebhookRetryBase:
+		return errors.New("--webhook-retry-for must be at least --webhook-retry-base")
+	case c.WebhookDisableAfter <= 0:
+		return errors.New("--webhook-disable-after must be positive")
+	case c.AlertAgentOffline <= 0:
+		return errors.New("--alert-agent-offline must be positive")
+	case c.AlertStorageFull <= 0 || c.AlertStorageFull > 100:
+		return errors.New("--alert-storage-full must be a percentage above 0")
+	case c.AlertBackupFailures < 1:
+		return errors.New("--alert-backup-failures must be at least 1")
 	}
 	return nil
 }

@@ -25,6 +25,17 @@ func TestConfigValidate(t *testing.T) {
 		{"no transport", func(c *Config) { c.AgentTransports = nil }, "--agent-transports"},
 		{"bad transport", func(c *Config) { c.AgentTransports = []string{"udp"} }, "unknown"},
 		{"tiny heartbeat", func(c *Config) { c.Heartbeat = time.Millisecond }, "--heartbeat"},
+		{"tiny retry", func(c *Config) { c.WebhookRetryBase = time.Microsecond },
+			"--webhook-retry-base"},
+		{"retry for less than a wait", func(c *Config) { c.WebhookRetryFor = time.Second },
+			"--webhook-retry-for"},
+		{"no disable", func(c *Config) { c.WebhookDisableAfter = 0 }, "--webhook-disable-after"},
+		{"no offline alert", func(c *Config) { c.AlertAgentOffline = 0 }, "--alert-agent-offline"},
+		{"storage over 100%", func(c *Config) { c.AlertStorageFull = 101 }, "--alert-storage-full"},
+		{"no failures", func(c *Config) { c.AlertBackupFailures = 0 }, "--alert-backup-failures"},
+		{"short retries", func(c *Config) {
+			c.WebhookRetryBase, c.WebhookRetryFor = 50*time.Millisecond, time.Minute
+		}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/grim-reaper/grim/controller/internal/agenthub"
+	"github.com/grim-reaper/grim/controller/internal/analytics"
 	"github.com/grim-reaper/grim/controller/internal/api"
 	"github.com/grim-reaper/grim/controller/internal/check"
 	"github.com/grim-reaper/grim/controller/internal/downloads"
@@ -29,6 +30,7 @@ import (
 	"github.com/grim-reaper/grim/controller/internal/scheduler"
 	"github.com/grim-reaper/grim/controller/internal/storage"
 	"github.com/grim-reaper/grim/controller/internal/store"
+	"github.com/grim-reaper/grim/controller/internal/webhook"
 	"github.com/grim-reaper/grim/internal/buildinfo"
 	"github.com/grim-reaper/grim/web"
 )
@@ -44,6 +46,8 @@ type Server struct {
 	runner  *jobs.Runner
 	sched   *scheduler.Scheduler
 	maint   *maintenance.Worker
+	hooks   *webhook.Service
+	stats   *analytics.Service
 	house   *housekeeper
 	http    *http.Server
 	httpLn  net.Listener
@@ -114,14 +118,20 @@ func (s *Server) init(ctx context.Context) error {
 	}
 	s.house = newHousekeeper(s.store, s.cfg.Heartbeat, s.baseLog)
 	s.sched = scheduler.New(scheduler.Config{}, s.store, s.runner.Wake, s.baseLog)
-	s.maint = s.maintenance(sto, keys)
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(
 		collectors.ProcessCollectorOpts{}))
+	s.hooks = s.newWebhooks(keys, sto, reg)
+	s.maint = s.maintenance(sto, keys, s.hooks.Alerter())
+	s.stats = analytics.New(analytics.Config{Store: s.store, Storage: sto.Usage,
+		Logger: s.baseLog})
+	s.stats.Rebuild(ctx)
+	reg.MustRegister(analytics.NewCollector(s.store, 3*s.cfg.Heartbeat, nil),
+		collectors.NewDBStatsCollector(s.store.Pool(), "grim"))
 	handler := api.New(api.Deps{
 		Store: s.store, Logger: s.baseLog, Version: buildinfo.Version, Agents: s.hub,
-		Jobs: s.runner, Secrets: keys,
+		Jobs: s.runner, Secrets: keys, Webhooks: s.hooks, Analytics: s.stats,
 		Licenses: license.New(license.Config{Store: s.store, Master: master, Logger: s.baseLog}),
 		Registry: reg, StartedAt: time.Now(), Web: web.Handler(),
 		AgentOfflineAfter: 3 * s.cfg.Heartbeat,
@@ -158,19 +168,37 @@ func (s *Server) init(ctx context.Context) error {
 }
 
 // maintenance builds the worker of garbage collections and storage checks.
-func (s *Server) maintenance(sto storage.Storage, keys *keyring.Keyring) *maintenance.Worker {
+func (s *Server) maintenance(sto storage.Storage, keys *keyring.Keyring,
+	alerts check.Alerter) *maintenance.Worker {
 	gcCfg := gc.DefaultConfig()
 	gcCfg.Grace = s.cfg.GCGrace
 	gcCfg.FileGrace = min(gcCfg.FileGrace, s.cfg.GCGrace)
 	collector := gc.New(gcCfg, s.store, s.repo, sto, keys, s.baseLog)
-	// TODO: the webhook service's Alert goes here once it is merged; until then damage a
-	// check finds is logged and stored with the check, and raises no system.alert.
-	var alerts check.Alerter
 	checker := check.New(s.store, s.repo, sto, keys, alerts, s.baseLog)
 	return maintenance.New(maintenance.Config{GCEvery: s.cfg.GCInterval,
 		CheckEvery: s.cfg.CheckInterval, CheckPercent: s.cfg.CheckReadPercent},
 		s.store, collector, checker, s.baseLog)
 }
+
+// newWebhooks builds the webhook service from the config.
+func (s *Server) newWebhooks(keys *keyring.Keyring, sto *storage.Local,
+	reg prometheus.Registerer) *webhook.Service {
+	c := s.cfg
+	return webhook.New(webhook.Config{
+		Store: s.store, Secrets: keys, Logger: s.baseLog, AllowPrivate: c.AllowPrivateWebhooks,
+		Retry: webhook.Retry{Base: c.WebhookRetryBase, Max: max(time.Hour, c.WebhookRetryBase),
+			GiveUpAfter: c.WebhookRetryFor},
+		DisableAfter: c.WebhookDisableAfter,
+		Alerts: webhook.AlertConfig{AgentOffline: c.AlertAgentOffline,
+			StorageFullPercent: c.AlertStorageFull, BackupFailures: c.AlertBackupFailures,
+			Storage: sto.Usage},
+		UserAgent: "Grim-Reaper/" + buildinfo.Version, Registerer: reg,
+	})
+}
+
+// Alerter raises system alerts: the webhook service's, for the parts of the controller
+// that watch for trouble.
+func (s *Server) Alerter() *webhook.Alerter { return s.hooks.Alerter() }
 
 // HTTPAddr is the address the REST API listens on.
 func (s *Server) HTTPAddr() string { return s.httpLn.Addr().String() }
@@ -190,6 +218,8 @@ func (s *Server) Run(ctx context.Context) error {
 	bg.Go(func() { s.runner.Run(bgCtx) })
 	bg.Go(func() { s.sched.Run(bgCtx) })
 	bg.Go(func() { s.maint.Run(bgCtx) })
+	bg.Go(func() { s.hooks.Run(bgCtx) })
+	bg.Go(func() { s.stats.Run(bgCtx) })
 
 	errc := make(chan error, 1)
 	go func() { errc <- s.http.Serve(s.httpLn) }()

@@ -27,6 +27,7 @@ type Backup struct {
 	ChunksTotal     int64
 	ChunksNew       int64
 	StoredBytes     int64
+	StoredRawBytes  int64  // plaintext size of the blobs counted in StoredBytes
 	Root            string // hex id of the snapshot's root tree
 	Error           string
 	Warnings        string // JSON list
@@ -100,13 +101,16 @@ func (r *Backups) Complete(ctx context.Context, id string, attempt int, res Back
 	})
 }
 
-// AddStoredBytes adds what one attempt of a backup added to storage to its total.
-func (r *Backups) AddStoredBytes(ctx context.Context, id string, n int64) error {
-	if n == 0 {
+// AddStoredBytes adds what one attempt of a backup added to storage to its totals:
+// sealed bytes, and raw bytes (their plaintext size).
+func (r *Backups) AddStoredBytes(ctx context.Context, id string, sealed, raw int64) error {
+	if sealed == 0 && raw == 0 {
 		return nil
 	}
-	err := r.db.WithContext(ctx).Table("backups").Where("id = ?", id).
-		Update("stored_bytes", gorm.Expr("stored_bytes + ?", n)).Error
+	err := r.db.WithContext(ctx).Table("backups").Where("id = ?", id).Updates(map[string]any{
+		"stored_bytes":     gorm.Expr("stored_bytes + ?", sealed),
+		"stored_raw_bytes": gorm.Expr("stored_raw_bytes + ?", raw),
+	}).Error
 	if err != nil {
 		return fmt.Errorf("add stored bytes of backup %s: %w", id, err)
 	}

@@ -55,7 +55,11 @@ func (l lifecycle) Claim(ctx context.Context, id string, now, leaseUntil time.Ti
 		if res.RowsAffected == 0 {
 			return ErrLeaseLost
 		}
-		return tx.Table(l.table).Select("attempt").Where("id = ?", id).Scan(&attempt).Error
+		err := tx.Table(l.table).Select("attempt").Where("id = ?", id).Scan(&attempt).Error
+		if err != nil || attempt != 1 {
+			return err
+		}
+		return l.recordStart(tx, id, now)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("claim %s %s: %w", l.table, id, err)
@@ -98,25 +102,73 @@ func (l lifecycle) owned(ctx context.Context, id string, attempt int) *gorm.DB {
 		Where("id = ? AND attempt = ? AND status = ?", id, attempt, JobRunning)
 }
 
-// finish ends a running attempt with a final status and extra columns.
+// finish ends a running attempt with a final status and extra columns, and records what
+// follows from the end (recordEnd) in the same transaction: tx when given, else its own.
 func (l lifecycle) finish(ctx context.Context, tx *gorm.DB, id string, attempt int,
 	status string, now time.Time, cols map[string]any) error {
-	if tx == nil {
-		tx = l.db
-	}
 	cols["status"] = status
 	cols["completed_at"] = dbTime(now)
 	cols["updated_at"] = dbTime(now)
 	cols["lease_until"] = nil
-	res := tx.WithContext(ctx).Table(l.table).
-		Where("id = ? AND attempt = ? AND status = ?", id, attempt, JobRunning).Updates(cols)
-	if res.Error != nil {
-		return fmt.Errorf("finish %s %s: %w", l.table, id, res.Error)
+	end := func(tx *gorm.DB) error {
+		res := tx.Table(l.table).
+			Where("id = ? AND attempt = ? AND status = ?", id, attempt, JobRunning).Updates(cols)
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return ErrLeaseLost
+		}
+		return l.recordEnd(tx, id, now)
 	}
-	if res.RowsAffected == 0 {
-		return fmt.Errorf("finish %s %s: %w", l.table, id, ErrLeaseLost)
+	var err error
+	if tx != nil {
+		err = end(tx.WithContext(ctx))
+	} else {
+		err = l.db.WithContext(ctx).Transaction(end)
+	}
+	if err != nil {
+		return fmt.Errorf("finish %s %s: %w", l.table, id, err)
 	}
 	return nil
+}
+
+// endIf ends the job with cols when it still matches cond, in one transaction with what
+// follows from the end, and reports whether it did.
+func (l lifecycle) endIf(ctx context.Context, id, cond string, args []any,
+	cols map[string]any, now time.Time) (bool, error) {
+	ended := false
+	err := l.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		res := tx.Table(l.table).Where("id = ?", id).Where(cond, args...).Updates(cols)
+		if res.Error != nil || res.RowsAffected == 0 {
+			return res.Error
+		}
+		ended = true
+		return l.recordEnd(tx, id, now)
+	})
+	return ended, err
+}
+
+// endEach ends every job that matches cond with cols, one transaction each (so each
+// end is recorded with what follows from it), and returns how many it ended.
+func (l lifecycle) endEach(ctx context.Context, cond string, args []any,
+	cols map[string]any, now time.Time) (int64, error) {
+	var ids []string
+	if err := l.db.WithContext(ctx).Table(l.table).Where(cond, args...).
+		Pluck("id", &ids).Error; err != nil {
+		return 0, err
+	}
+	var n int64
+	for _, id := range ids {
+		ended, err := l.endIf(ctx, id, cond, args, cols, now)
+		if err != nil {
+			return n, err
+		}
+		if ended {
+			n++
+		}
+	}
+	return n, nil
 }
 
 // Fail ends a running attempt. With retry and attempts left, the job goes back to the
@@ -158,10 +210,14 @@ func (l lifecycle) Cancel(ctx context.Context, accountID, id string, now time.Ti
 		switch status {
 		case JobQueued:
 			status = JobCanceled
-			return tx.Table(l.table).Where("id = ? AND status = ?", id, JobQueued).
+			err := tx.Table(l.table).Where("id = ? AND status = ?", id, JobQueued).
 				Updates(map[string]any{"status": JobCanceled, "cancel_requested": true,
 					"error": "canceled by request", "completed_at": dbTime(now),
 					"updated_at": dbTime(now)}).Error
+			if err != nil {
+				return err
+			}
+			return l.recordEnd(tx, id, now)
 		case JobRunning:
 			return tx.Table(l.table).Where("id = ?", id).
 				Updates(map[string]any{"cancel_requested": true, "updated_at": dbTime(now)}).Error
@@ -193,14 +249,13 @@ func (l lifecycle) QueuedFor(ctx context.Context, agentIDs []string, limit int) 
 // ExpireLeases puts running jobs whose lease ran out back in the queue (their controller
 // or agent is gone), or fails them after maxAttempts. It returns how many it touched.
 func (l lifecycle) ExpireLeases(ctx context.Context, now time.Time, maxAttempts int) (int64, error) {
-	db := l.db.WithContext(ctx).Table(l.table)
-	failed := db.Where("status = ? AND lease_until < ? AND attempt >= ?", JobRunning,
-		dbTime(now), maxAttempts).Updates(map[string]any{
-		"status": JobFailed, "lease_until": nil, "completed_at": dbTime(now),
-		"updated_at": dbTime(now), "error": "agent lost during the job; out of attempts",
-	})
-	if failed.Error != nil {
-		return 0, fmt.Errorf("fail expired %s: %w", l.table, failed.Error)
+	failed, err := l.endEach(ctx, "status = ? AND lease_until < ? AND attempt >= ?",
+		[]any{JobRunning, dbTime(now), maxAttempts}, map[string]any{
+			"status": JobFailed, "lease_until": nil, "completed_at": dbTime(now),
+			"updated_at": dbTime(now), "error": "agent lost during the job; out of attempts",
+		}, now)
+	if err != nil {
+		return 0, fmt.Errorf("fail expired %s: %w", l.table, err)
 	}
 	requeued := l.db.WithContext(ctx).Table(l.table).
 		Where("status = ? AND lease_until < ?", JobRunning, dbTime(now)).
@@ -208,20 +263,19 @@ func (l lifecycle) ExpireLeases(ctx context.Context, now time.Time, maxAttempts 
 	if requeued.Error != nil {
 		return 0, fmt.Errorf("requeue expired %s: %w", l.table, requeued.Error)
 	}
-	return failed.RowsAffected + requeued.RowsAffected, nil
+	return failed + requeued.RowsAffected, nil
 }
 
 // FailQueuedBefore fails jobs that waited in the queue since before cutoff, because their
 // agent never came online to take them.
 func (l lifecycle) FailQueuedBefore(ctx context.Context, cutoff, now time.Time, msg string) (int64, error) {
-	res := l.db.WithContext(ctx).Table(l.table).
-		Where("status = ? AND created_at < ?", JobQueued, dbTime(cutoff)).
-		Updates(map[string]any{"status": JobFailed, "error": msg, "completed_at": dbTime(now),
-			"updated_at": dbTime(now)})
-	if res.Error != nil {
-		return 0, fmt.Errorf("fail stale queued %s: %w", l.table, res.Error)
+	n, err := l.endEach(ctx, "status = ? AND created_at < ?", []any{JobQueued, dbTime(cutoff)},
+		map[string]any{"status": JobFailed, "error": msg, "completed_at": dbTime(now),
+			"updated_at": dbTime(now)}, now)
+	if err != nil {
+		return 0, fmt.Errorf("fail stale queued %s: %w", l.table, err)
 	}
-	return res.RowsAffected, nil
+	return n, nil
 }
 
 // listJobs runs a filtered, paged listing of one account's jobs (all accounts when

@@ -20,6 +20,8 @@ type Pack struct {
 	AccountID string
 	Size      int64
 	BlobCount int
+	// RawSize is the plaintext size of the pack's blobs.
+	RawSize   int64
 	CreatedAt time.Time
 }
 
@@ -35,9 +37,10 @@ type Packs struct {
 func (s *Store) Packs() *Packs { return &Packs{db: s.db} }
 
 // Commit indexes the pack p and its blobs in one transaction, so that either
-// all of it becomes findable or none. BlobCount is set to len(entries) and a
-// zero CreatedAt to now. A blob that the account's index already holds (in an
-// earlier pack) keeps its first location; the copy in p is left unindexed.
+// all of it becomes findable or none. BlobCount is set to len(entries), RawSize to
+// the sum of their RawLength and a zero CreatedAt to now. A blob that the account's
+// index already holds (in an earlier pack) keeps its first location; the copy in p is
+// left unindexed.
 //
 // Committing the same pack again (same id, account and size) is not an error,
 // so a caller unsure whether a commit went through may simply retry. A pack id
@@ -48,6 +51,10 @@ func (r *Packs) Commit(ctx context.Context, p *Pack, entries []BlobEntry) error 
 		return errors.New("commit pack: pack needs an id and an account")
 	}
 	p.BlobCount = len(entries)
+	p.RawSize = 0
+	for _, e := range entries {
+		p.RawSize += int64(e.RawLength)
+	}
 	if p.CreatedAt.IsZero() {
 		p.CreatedAt = r.db.NowFunc()
 	}

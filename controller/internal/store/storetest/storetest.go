@@ -6,9 +6,11 @@
 package storetest
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -54,4 +56,48 @@ func OpenPair(t testing.TB) (*store.Store, *store.Store) {
 		out[i] = s
 	}
 	return out[0], out[1]
+}
+
+// End says how RunBackup ends a backup: failed with Fail when it is set, else completed
+// with Result after storing Stored sealed bytes (StoredRaw in plaintext).
+type End struct {
+	At                time.Time
+	Fail              string
+	Stored, StoredRaw int64
+	Result            store.BackupResult
+}
+
+// RunBackup queues b and takes it through the transitions the job runner makes, claimed
+// and then ended as end says, at end.At (now when zero). Empty fields of b get a fresh
+// id, no sources, default options and creation at end.At.
+func RunBackup(t testing.TB, st *store.Store, b *store.Backup, end End) *store.Backup {
+	t.Helper()
+	ctx := context.Background()
+	if end.At.IsZero() {
+		end.At = time.Now()
+	}
+	if b.ID == "" {
+		b.ID = store.NewID("backup")
+	}
+	b.Status = store.JobQueued
+	b.Sources = cmp.Or(b.Sources, "[]")
+	b.Options = cmp.Or(b.Options, "{}")
+	b.Warnings = cmp.Or(b.Warnings, "[]")
+	if b.CreatedAt.IsZero() {
+		b.CreatedAt, b.UpdatedAt = end.At, end.At
+	}
+	require.NoError(t, st.Backups().Create(ctx, b))
+	attempt, err := st.Backups().Claim(ctx, b.ID, end.At, end.At.Add(time.Minute))
+	require.NoError(t, err)
+	if end.Fail != "" {
+		_, err = st.Backups().Fail(ctx, b.ID, attempt, end.Fail, false, 1, end.At)
+		require.NoError(t, err)
+	} else {
+		require.NoError(t, st.Backups().AddStoredBytes(ctx, b.ID, end.Stored, end.StoredRaw))
+		end.Result.Warnings = cmp.Or(end.Result.Warnings, "[]")
+		require.NoError(t, st.Backups().Complete(ctx, b.ID, attempt, end.Result, end.At))
+	}
+	got, err := st.Backups().Get(ctx, "", b.ID)
+	require.NoError(t, err)
+	return got
 }
