@@ -184,6 +184,29 @@ func TestStorageMatchesTheHistory(t *testing.T) {
 		wantStored += p.Size
 		wantRaw += int64(370 + i)
 	}
+	// A pack that garbage collection emptied and marked deleted holds nothing any more.
+	gone := &store.Pack{ID: store.NewID("pack"), AccountID: h.account.ID, Size: 999}
+	require.NoError(t, st.Packs().Commit(ctx, gone, nil))
+	marked, err := st.Collection().MarkPackDeleted(ctx, gone.ID, testNow)
+	require.NoError(t, err)
+	require.True(t, marked)
+	// Forgotten backups (deleted or expired) are no longer kept: every 5th completed one,
+	// and the newest of them all, which is some agent's latest.
+	forgotten := map[string]bool{}
+	newest := 0
+	for i, b := range h.backups {
+		if b.Status == store.JobCompleted && b.CompletedAt.After(*h.backups[newest].CompletedAt) {
+			newest = i
+		}
+	}
+	for i, b := range h.backups {
+		if b.Status == store.JobCompleted && (i%5 == 0 || i == newest) {
+			require.NoError(t, st.Backups().Forget(ctx, h.account.ID, b.ID, testNow))
+			forgotten[b.ID] = true
+		}
+	}
+	require.True(t, forgotten[h.backups[newest].ID])
+
 	// The volume grew by 100 bytes a day for 40 days; the account by 10.
 	for d := range 40 {
 		day := testNow.AddDate(0, 0, -d).Format(store.DayFormat)
@@ -198,7 +221,7 @@ func TestStorageMatchesTheHistory(t *testing.T) {
 	var logical, completed int64
 	latest := map[string]store.Backup{}
 	for _, b := range h.backups {
-		if b.Status != store.JobCompleted {
+		if b.Status != store.JobCompleted || forgotten[b.ID] {
 			continue
 		}
 		logical += b.BytesTotal

@@ -133,9 +133,11 @@ type Totals struct {
 // PackTotals sums the account's packs (every account's for ""): Packs, Raw and Stored.
 func (r *Stats) PackTotals(ctx context.Context, accountID string) (Totals, error) {
 	var t Totals
+	// A pack marked deleted by garbage collection no longer counts, though its row and
+	// file linger for the grace of reads in flight.
 	err := scoped(r.db.WithContext(ctx).Table("packs"), accountID).
 		Select("COUNT(*) AS packs, COALESCE(SUM(size), 0) AS stored, " +
-			"COALESCE(SUM(raw_size), 0) AS raw").Scan(&t).Error
+			"COALESCE(SUM(raw_size), 0) AS raw").Where("deleted_at IS NULL").Scan(&t).Error
 	return t, wrap("sum packs", err)
 }
 
@@ -149,7 +151,7 @@ func (r *Stats) Totals(ctx context.Context, accountID string) (Totals, error) {
 	var b struct{ Backups, Logical int64 }
 	err = scoped(r.db.WithContext(ctx).Table("backups"), accountID).
 		Select("COUNT(*) AS backups, COALESCE(SUM(bytes_total), 0) AS logical").
-		Where("status = ?", JobCompleted).Scan(&b).Error
+		Where("status = ? AND forgotten_at IS NULL", JobCompleted).Scan(&b).Error
 	if err != nil {
 		return t, wrap("sum completed backups", err)
 	}
@@ -178,7 +180,8 @@ func (r *Stats) AgentTotals(ctx context.Context, accountID string) ([]AgentTotal
 	err := scoped(r.db.WithContext(ctx).Table("backups"), accountID).
 		Select("agent_id, COUNT(*) AS backups, COALESCE(SUM(bytes_total), 0) AS logical, "+
 			"COALESCE(SUM(stored_bytes), 0) AS stored_bytes").
-		Where("status = ?", JobCompleted).Group("agent_id").Order("agent_id").Scan(&sums).Error
+		Where("status = ? AND forgotten_at IS NULL", JobCompleted).Group("agent_id").
+		Order("agent_id").Scan(&sums).Error
 	if err != nil {
 		return nil, wrap("sum backups per agent", err)
 	}
@@ -190,8 +193,9 @@ func (r *Stats) AgentTotals(ctx context.Context, accountID string) ([]AgentTotal
 	for i := range out {
 		var latest Backup
 		// Ordered by the index alone: a tie in completed_at is not worth a sort.
-		err := r.db.WithContext(ctx).Where("agent_id = ? AND status = ?", out[i].AgentID,
-			JobCompleted).Order("completed_at DESC").Take(&latest).Error
+		err := r.db.WithContext(ctx).Where("agent_id = ? AND status = ? AND "+
+			"forgotten_at IS NULL", out[i].AgentID, JobCompleted).Order("completed_at DESC").
+			Take(&latest).Error
 		if err != nil {
 			return nil, wrap("latest backup of agent", err)
 		}
