@@ -21,6 +21,7 @@ type restoreView struct {
 	BytesTotal    int64    `json:"bytes_total"`
 	FilesRestored int64    `json:"files_restored"`
 	Skipped       []string `json:"skipped"`
+	Warnings      []string `json:"warnings"`
 	Error         *string  `json:"error"`
 	CreatedAt     string   `json:"created_at"`
 }
@@ -67,6 +68,9 @@ func showRestore(ctx context.Context, cmd *cobra.Command, g *globalOptions, c *c
 		r.BackupID, r.Status, r.Progress, r.FilesRestored, humanBytes(r.BytesRestored))
 	if len(r.Skipped) > 0 {
 		fmt.Fprintf(out, "  %d existing entries left alone (use --overwrite)\n", len(r.Skipped))
+	}
+	for _, w := range r.Warnings {
+		fmt.Fprintf(out, "  warning: %s\n", w)
 	}
 	if r.Error != nil {
 		fmt.Fprintf(out, "  error: %s\n", *r.Error)

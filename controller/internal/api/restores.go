@@ -116,7 +116,7 @@ func (a *API) newRestore(ctx context.Context, acct *store.Account, req createRes
 	return &store.Restore{
 		ID: store.NewID("restore"), AccountID: b.AccountID, BackupID: b.ID, AgentID: agentID,
 		Status: store.JobQueued, Targets: string(rawTargets), Options: string(rawOpts),
-		Skipped: "[]", CreatedAt: now, UpdatedAt: now,
+		Skipped: "[]", Warnings: "[]", CreatedAt: now, UpdatedAt: now,
 	}, nil
 }
 
@@ -246,6 +246,7 @@ type restoreView struct {
 	BytesTotal      int64         `json:"bytes_total"`
 	FilesRestored   int64         `json:"files_restored"`
 	Skipped         []string      `json:"skipped"`
+	Warnings        []string      `json:"warnings"`
 	Targets         []jobs.Target `json:"targets"`
 	CreatedAt       string        `json:"created_at"`
 	StartedAt       *string       `json:"started_at"`
@@ -258,7 +259,7 @@ func viewRestore(r *store.Restore) restoreView {
 	v := restoreView{
 		ID: r.ID, BackupID: r.BackupID, AgentID: r.AgentID, Status: r.Status,
 		Progress: r.Progress, BytesRestored: r.BytesDone, BytesTotal: r.BytesTotal,
-		FilesRestored: r.Files, Skipped: []string{}, CreatedAt: timestamp(r.CreatedAt),
+		FilesRestored: r.Files, Skipped: []string{}, Warnings: []string{}, CreatedAt: timestamp(r.CreatedAt),
 		StartedAt: optionalTimestamp(r.StartedAt), CompletedAt: optionalTimestamp(r.CompletedAt),
 	}
 	_ = json.Unmarshal([]byte(r.Targets), &v.Targets)
@@ -269,6 +270,7 @@ func viewRestore(r *store.Restore) restoreView {
 		}
 	}
 	_ = json.Unmarshal([]byte(r.Skipped), &v.Skipped)
+	_ = json.Unmarshal([]byte(r.Warnings), &v.Warnings)
 	if r.Error != "" && r.Status != store.JobCompleted {
 		v.Error = &r.Error
 	}

@@ -65,19 +65,24 @@ func (r *Runner) runRestore(ctx context.Context, j *activeJob, rs *store.Restore
 		r.finishFailed(wctx, r.store.Restores(), j, "agent sent an unreadable report", false)
 		return
 	}
-	// TODO: rep.Warnings (owners or modes the agent could not set) is dropped: the
-	// restores table has no column for it yet, so the API cannot show it.
-	skipped, _ := json.Marshal(rep.Skipped)
-	if rep.Skipped == nil {
-		skipped = []byte("[]")
-	}
-	err = r.store.Restores().Complete(wctx, j.id, j.attempt, rep.Bytes, rep.Files,
-		string(skipped), time.Now())
+	err = r.store.Restores().Complete(wctx, j.id, j.attempt, store.RestoreResult{
+		Bytes: rep.Bytes, Files: rep.Files, Skipped: jsonList(rep.Skipped),
+		Warnings: jsonList(rep.Warnings)}, time.Now())
 	if err != nil {
 		log.Warn("restore not recorded", "error", err)
 		return
 	}
-	log.Info("restore completed", "bytes", rep.Bytes, "files", rep.Files)
+	log.Info("restore completed", "bytes", rep.Bytes, "files", rep.Files,
+		"warnings", len(rep.Warnings))
+}
+
+// jsonList encodes a list of strings as JSON, an empty list for none.
+func jsonList(items []string) string {
+	if len(items) == 0 {
+		return "[]"
+	}
+	raw, _ := json.Marshal(items) // a []string always encodes
+	return string(raw)
 }
 
 // restoreJob builds the job message: the filesystem target, if any, and every database

@@ -151,7 +151,9 @@ func TestRestoreEvents(t *testing.T) {
 
 	n, err := s.Restores().Claim(ctx, rs.ID, now, now.Add(time.Minute))
 	require.NoError(t, err)
-	require.NoError(t, s.Restores().Complete(ctx, rs.ID, n, 1234, 5, "[]", now.Add(time.Second)))
+	require.NoError(t, s.Restores().Complete(ctx, rs.ID, n,
+		store.RestoreResult{Bytes: 1234, Files: 5, Skipped: "[]", Warnings: "[]"},
+		now.Add(time.Second)))
 	events := takeEvents(t, s)
 	require.Len(t, events, 2)
 	assert.Equal(t, store.EventRestoreStarted, events[0].Type)

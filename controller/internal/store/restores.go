@@ -22,6 +22,7 @@ type Restore struct {
 	BytesDone       int64
 	Files           int64
 	Skipped         string // JSON list of existing paths left alone
+	Warnings        string // JSON list of what the agent could not set
 	Error           string
 	CreatedAt       time.Time
 	StartedAt       *time.Time
@@ -59,11 +60,18 @@ func (r *Restores) List(ctx context.Context, accountID string, f JobFilter, limi
 	return listJobs[Restore](ctx, r.db, "restores", accountID, f, limit, offset)
 }
 
+// RestoreResult is what a completed restore records: its sizes, and the JSON lists of
+// the existing paths it left alone and of its warnings.
+type RestoreResult struct {
+	Bytes, Files      int64
+	Skipped, Warnings string
+}
+
 // Complete records a finished restore of the given attempt, or fails with ErrLeaseLost.
-func (r *Restores) Complete(ctx context.Context, id string, attempt int, bytes, files int64,
-	skipped string, now time.Time) error {
+func (r *Restores) Complete(ctx context.Context, id string, attempt int, res RestoreResult,
+	now time.Time) error {
 	return r.finish(ctx, nil, id, attempt, JobCompleted, now, map[string]any{
-		"bytes_done": bytes, "bytes_total": bytes, "files": files, "skipped": skipped,
-		"progress": 100, "error": "",
+		"bytes_done": res.Bytes, "bytes_total": res.Bytes, "files": res.Files,
+		"skipped": res.Skipped, "warnings": res.Warnings, "progress": 100, "error": "",
 	})
 }
