@@ -1,11 +1,13 @@
 package e2e
 
 import (
+	"encoding/json"
 	"net/http"
 	"os"
 	"path/filepath"
 	"sort"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -25,10 +27,17 @@ func (c *controller) packsOf(t *testing.T) map[string]bool {
 
 // TestDamagedPacksFoundByCheck backs up three directories, each into packs of its own,
 // then flips bytes in the first one's pack, truncates the second's and deletes the
-// third's. A check that reads the data finds each and names the backup it affects.
+// third's. A check that reads the data finds each and names the backup it affects, and
+// the account's webhook hears of it as a system.alert.
 func TestDamagedPacksFoundByCheck(t *testing.T) {
 	t.Parallel()
-	c := startController(t, controllerOptions{extra: maintenanceFlags})
+	rcv := newHookReceiver(t, "")
+	c := startController(t, controllerOptions{extra: append([]string{
+		"--allow-private-webhooks"}, maintenanceFlags...)})
+	status, hook := c.call(t, "POST", "/api/webhooks", c.adminKey, map[string]any{
+		"url": rcv.URL + "/alerts", "secret": "e2e_alert_secret",
+		"events": []string{"system.alert"}})
+	require.Equal(t, http.StatusCreated, status, "%v", hook)
 	startAgent(t, c, "host", c.joinToken(t), "")
 	c.waitOnline(t, "host", "")
 	var backups []string
@@ -82,6 +91,20 @@ func TestDamagedPacksFoundByCheck(t *testing.T) {
 		assert.Equal(t, []any{want.backup}, d["backups"])
 	}
 	assert.Len(t, damaged, 3)
+
+	waitFor(t, 30*time.Second, "the damage alert delivered", func() bool {
+		return len(rcv.of("system.alert")) > 0
+	})
+	alert := rcv.of("system.alert")[0]
+	verifySignature(t, "e2e_alert_secret", alert)
+	var env struct {
+		Event string
+		Data  map[string]any
+	}
+	require.NoError(t, json.Unmarshal(alert.body, &env))
+	assert.Equal(t, "storage_check_damage", env.Data["kind"])
+	assert.Contains(t, string(alert.body), flipped, "the alert names the damaged packs")
+	assert.Contains(t, string(alert.body), backups[0], "and the backups they affect")
 
 	// Without reading the data the flipped bytes go unseen; the others do not.
 	quick := c.check(t, false)
