@@ -143,8 +143,9 @@ func TestBackupsAndCollectionsTogether(t *testing.T) {
 	assert.Less(t, after, before, "space comes back")
 	assert.Positive(t, st.BytesDeleted)
 	// Packs still more than half used are kept as they are, so up to about twice what is
-	// kept may stay; here it is far less.
-	assert.Less(t, after, int64(keptData)*3/2, "what stays is about what is kept")
+	// kept may stay (usually far less; how much depends on where the random backups put
+	// the kept chunks).
+	assert.Less(t, after, int64(keptData)*2, "what stays is about what is kept")
 	requireRestores(t, e, book.live[0].b, book.live[0].files)
 	requireClean(t, e)
 }
