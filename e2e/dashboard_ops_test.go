@@ -52,6 +52,8 @@ func dashWebhook(t *testing.T, b *browser, rcv *hookReceiver) (string, string) {
 		10*time.Second)
 	assert.Contains(t, b.text("#deliveries tr[data-event='webhook.test']"), "HTTP 200")
 	assert.Contains(t, b.text("#deliveries tr[data-event='webhook.test']"), "1 attempt")
+	b.waitFor("the endpoint marked delivered", `document.querySelector("tr[data-webhook]")
+		.textContent.includes("delivered")`, 10*time.Second)
 
 	got := rcv.of("webhook.test")
 	require.Len(t, got, 1, "the receiver got the test once")

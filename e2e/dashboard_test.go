@@ -265,6 +265,10 @@ func dashOtherPages(t *testing.T, b *browser) {
 		10*time.Second)
 	assert.Contains(t, b.text("#main [data-state=error]"), "Resource not found")
 	b.shot("error-state")
+	b.open("#/policies/pol_nosuchpolicy")
+	b.waitFor("error state", `document.querySelector("#main [data-state=error]") !== null`,
+		10*time.Second)
+	assert.Contains(t, b.text("#main [data-state=error]"), "Could not load this policy")
 }
 
 func dashPhone(t *testing.T, b *browser) {

@@ -176,6 +176,8 @@ export function toast(text, tone = "") {
     document.body.append(box);
   }
   const t = h("div.toast", { class: tone }, text);
+  // Three at most: a burst of actions keeps the newest.
+  while (box.children.length >= 3) box.firstElementChild.remove();
   box.append(t);
   setTimeout(() => t.remove(), 5000);
 }

@@ -43,8 +43,9 @@ export function render({ root, signal }) {
     showTiles(tiles, st);
     showAgents(agentsBox, ag.agents);
     showRecent(recent, list.backups, agentNames(ag.agents));
+    // Three requests each time: every 4 s keeps a FREE plan's 60 a minute for the rest.
     return list.backups.some((b) => b.status === "running" || b.status === "queued")
-      ? 3000 : 10000;
+      ? 4000 : 10000;
   }, {
     signal,
     onError: (e) => {

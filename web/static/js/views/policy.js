@@ -12,23 +12,29 @@ export function render({ root, id, signal, user, query: q, setQuery }) {
   const head = h("div.page-head", h("div", h("div.crumb", h("a", { href: "#/policies" },
     "Policies")), h("h1", "Policy")));
   const summary = h("section.card", h("div.card-head", h("h2", "Settings")), loading());
-  const backups = h("section.card");
+  const backups = h("section.card", { hidden: true });
   replace(root, head, summary, backups);
   const load = async () => {
     try {
       const [{ policy }, agents] = await Promise.all([
         api("/api/policies/" + encodeURIComponent(id), { signal }), loadAgents(signal)]);
       show(head, summary, policy, agentNames(agents), user, load);
+      if (backups.hidden) showBackups(backups, id, signal, q, setQuery);
     } catch (e) {
       if (e.name !== "AbortError") replace(summary, failure(e, load, "this policy"));
     }
   };
   load();
+}
+
+// showBackups lists the backups the policy started, once the policy is known to exist.
+function showBackups(box, id, signal, q, setQuery) {
+  box.hidden = false;
   jobList({
-    box: backups, signal, q, setQuery, path: "/api/backups", key: "backups",
+    box, signal, q, setQuery, path: "/api/backups", key: "backups",
     noun: "backups from this policy", params: { policy_id: id }, columns: backupColumns,
   });
-  backups.prepend(h("div.card-head", h("div", h("h2", "Backups"),
+  box.prepend(h("div.card-head", h("div", h("h2", "Backups"),
     h("p", "What this policy started, newest first"))));
 }
 

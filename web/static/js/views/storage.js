@@ -27,7 +27,10 @@ export function render({ root, signal, user, query: q }) {
   const checks = h("div", loading());
   const damage = h("div");
   const runs = h("div", loading());
-  const refresh = () => p.now();
+  const refresh = () => {
+    fullAt = 0;
+    p.now();
+  };
   const every = user.role === "admin" ? " They cover every account, as you are the admin." : "";
   replace(root,
     h("div.page-head",
@@ -48,8 +51,6 @@ export function render({ root, signal, user, query: q }) {
     card("Garbage collections", "Remove the data no backup references, once backups are " +
       "deleted or expire, and rewrite packs that are mostly garbage." + every, runs));
 
-  let statsAt = 0;
-  let busyBefore = false;
   let selected = q.check || "";
   const showDamage = (check) => {
     selected = check ? check.id : "";
@@ -57,26 +58,35 @@ export function render({ root, signal, user, query: q }) {
     replace(damage, check ? damageCard(check) : null);
     if (check) damage.scrollIntoView({ block: "nearest" });
   };
+  // Every 15 s the page reads everything; while a collection or a check runs, its list
+  // every 2 s, so that following one costs half of a FREE plan's requests a minute. The
+  // figures are read again when one ends.
+  let fullAt = 0;
+  const busy = { checks: false, gc: false };
   const p = poll(async () => {
-    const [c, g] = await Promise.all([api("/api/storage/checks?limit=10", { signal }),
-      api("/api/storage/gc?limit=10", { signal })]);
-    const busy = [...c.checks, ...g.gc_runs].some((r) => r.status === "queued" ||
-      r.status === "running");
-    // The figures are read again after a job ends, and otherwise every 15 s.
-    if (Date.now() - statsAt > 14000 || (busyBefore && !busy)) {
+    const full = Date.now() - fullAt > 14000;
+    const [c, g] = await Promise.all([
+      full || busy.checks ? api("/api/storage/checks?limit=10", { signal }) : null,
+      full || busy.gc ? api("/api/storage/gc?limit=10", { signal }) : null]);
+    const ended = (c && busy.checks && !active(c.checks)) || (g && busy.gc && !active(g.gc_runs));
+    if (full || ended) {
       const { storage } = await api("/api/analytics/storage?range=30d", { signal });
-      statsAt = Date.now();
       showFigures(tiles, growth, agents, storage);
     }
-    busyBefore = busy;
+    if (full) fullAt = Date.now();
     banner("");
-    showChecks(checks, c.checks, showDamage);
-    showRuns(runs, g.gc_runs);
-    const shown = c.checks.find((x) => x.id === selected) ||
-      (!selected && c.checks.find((x) => x.status === "completed" && x.damaged.length));
-    if (shown && shown.damaged.length) replace(damage, damageCard(shown));
-    else replace(damage);
-    return busy ? 2000 : 15000;
+    if (c) {
+      busy.checks = active(c.checks);
+      showChecks(checks, c.checks, showDamage);
+      const shown = c.checks.find((x) => x.id === selected) ||
+        (!selected && c.checks.find((x) => x.status === "completed" && x.damaged.length));
+      replace(damage, shown && shown.damaged.length ? damageCard(shown) : null);
+    }
+    if (g) {
+      busy.gc = active(g.gc_runs);
+      showRuns(runs, g.gc_runs);
+    }
+    return busy.checks || busy.gc ? 2000 : 15000;
   }, {
     signal,
     onError: (e) => {
@@ -90,6 +100,11 @@ export function render({ root, signal, user, query: q }) {
       }
     },
   });
+}
+
+// active is true while one of the collections or checks has not ended.
+function active(runs) {
+  return runs.some((r) => r.status === "queued" || r.status === "running");
 }
 
 function showFigures(tiles, growth, agents, r) {

@@ -89,7 +89,7 @@ function showWebhooks(box, hooks, selected, { select, reload }) {
     { label: "Created", class: "nowrap hide-sm", cell: (w) => timed(w.created_at) },
     { label: "", class: "actions", cell: (w) => [
       h("button.btn.small", { type: "button", "data-action": "test",
-        onclick: (ev) => sendTest(w, ev.currentTarget, select) }, "Send test"),
+        onclick: (ev) => sendTest(w, ev.currentTarget, select, reload) }, "Send test"),
       w.status === "disabled" ? h("button.btn.small.primary", { type: "button",
         "data-action": "enable", onclick: () => enable(w, reload) }, "Enable") : null,
       h("button.btn.small.danger", { type: "button", "data-action": "delete",
@@ -110,13 +110,16 @@ function hookStatus(w) {
   return h("div", badge(w.failing_since ? "failing" : "active"), h("div.cell-sub.reason", sub));
 }
 
-async function sendTest(w, btn, select) {
+// sendTest sends a test delivery and shows its result above the webhook's log; the list
+// is read again for the status the attempt left.
+async function sendTest(w, btn, select, reload) {
   btn.disabled = true;
   btn.textContent = "Sending…";
   try {
     const { delivery } = await api(`/api/webhooks/${encodeURIComponent(w.id)}/test`,
       { method: "POST" });
     select(w.id, delivery);
+    reload();
   } catch (e) {
     toast("Test not sent: " + describe(e), "bad");
   } finally {
@@ -191,7 +194,7 @@ function showLog(box, hook, result, signal) {
     const reply = await api(`/api/webhooks/${encodeURIComponent(hook.id)}/deliveries?limit=50`,
       { signal });
     showDeliveries(body, reply.deliveries);
-    return reply.deliveries.some((d) => d.status === "pending") ? 3000 : 20000;
+    return nextLook(reply.deliveries);
   }, {
     signal,
     onError: (e) => {
@@ -201,6 +204,14 @@ function showLog(box, hook, result, signal) {
     },
   });
   return p.stop;
+}
+
+// nextLook is when to read the log again: soon after the next pending attempt is due
+// (3 s at the soonest), else in 20 s.
+function nextLook(deliveries) {
+  const due = deliveries.filter((d) => d.status === "pending")
+    .map((d) => (d.next_attempt_at ? new Date(d.next_attempt_at) - Date.now() : 0) + 1500);
+  return Math.max(3000, Math.min(20000, ...due));
 }
 
 // testResult says how a test delivery's first attempt went.
