@@ -16,13 +16,17 @@ import (
 )
 
 // TestDashboard drives the dashboard in headless Chromium against a real controller and
-// a real agent: a wrong password, sign-in, the agent online, a backup started and
-// followed to completed, its restore, an API key made in the License Manager and used,
-// a forged request from another origin refused, every main page on a desktop and on a
-// phone-sized window, the keyboard, and sign-out. It saves a screenshot of each page.
+// a real agent: a wrong password, sign-in, the agent online, a webhook to a receiver on
+// loopback with a signed test delivery, a backup started and followed to completed (and
+// its delivery), its restore, a canceled backup deleted, the overview's charts, a policy
+// created and edited, a storage check and a garbage collection, an API key made in the
+// License Manager and used, a forged request from another origin refused, every main
+// page on a desktop and on a phone-sized window, the keyboard, and sign-out. It saves a
+// screenshot of each page.
 func TestDashboard(t *testing.T) {
 	chromium := chromiumPath(t)
-	c := startController(t, controllerOptions{})
+	rcv := newHookReceiver(t, "")
+	c := startController(t, controllerOptions{extra: []string{"--allow-private-webhooks"}})
 	raw, err := os.ReadFile(filepath.Join(c.dataDir, "admin-password"))
 	require.NoError(t, err)
 	password := strings.TrimSpace(string(raw))
@@ -36,6 +40,7 @@ func TestDashboard(t *testing.T) {
 	b.waitFor("sign-in form", `document.querySelector("#signin") !== null`, 15*time.Second)
 	b.shot("signin")
 
+	var hookID, hookSecret string
 	steps := []struct {
 		name string
 		run  func()
@@ -43,9 +48,14 @@ func TestDashboard(t *testing.T) {
 		{"a wrong password is refused", func() { dashWrongPassword(t, b) }},
 		{"sign in", func() { dashSignIn(b, password) }},
 		{"the local agent is online", func() { dashAgents(t, b) }},
+		{"a webhook is created and tested", func() { hookID, hookSecret = dashWebhook(t, b, rcv) }},
 		{"a backup runs to completed", func() { dashBackup(t, c, b, src) }},
 		{"the backup is restored", func() { dashRestore(t, b, src) }},
-		{"a queued backup is canceled", func() { dashCancel(t, c, b, src) }},
+		{"the webhook heard the backup", func() { dashWebhookHeard(t, b, rcv, hookID, hookSecret) }},
+		{"a queued backup is canceled and deleted", func() { dashCancel(t, c, b, src) }},
+		{"the overview's charts", func() { dashCharts(t, c, b) }},
+		{"a policy is created and edited", func() { dashPolicy(t, c, b, src) }},
+		{"a storage check and a garbage collection", func() { dashStorage(t, c, b) }},
 		{"an API key from the License Manager works", func() { dashAPIKey(t, c, b) }},
 		{"a license is generated and validated", func() { dashLicense(t, b) }},
 		{"the other pages", func() { dashOtherPages(t, b) }},
@@ -186,6 +196,18 @@ func dashCancel(t *testing.T, c *controller, b *browser, src string) {
 	status, body := c.call(t, "GET", "/api/backup/"+id, c.adminKey, nil)
 	require.Equal(t, http.StatusOK, status)
 	assert.Equal(t, "canceled", body["backup"].(map[string]any)["status"])
+
+	// An ended backup can be deleted, after a confirmation that says when its space
+	// comes back.
+	b.do("delete", 10*time.Second, chromedp.Click(chromedp.CSS("#delete-backup")))
+	b.waitFor("confirmation", `document.querySelector("dialog[open]") !== null`,
+		5*time.Second)
+	assert.Contains(t, b.text("dialog[open]"), "next garbage collection")
+	b.shot("backup-delete")
+	b.do("confirm", 10*time.Second, chromedp.Click(chromedp.CSS("dialog button[type=submit]")))
+	b.waitFor("back at the list", `location.hash === "#/backups"`, 10*time.Second)
+	status, _ = c.call(t, "GET", "/api/backup/"+id, c.adminKey, nil)
+	assert.Equal(t, http.StatusNotFound, status, "the deleted backup is gone")
 }
 
 func dashAPIKey(t *testing.T, c *controller, b *browser) {
@@ -232,17 +254,10 @@ func dashLicense(t *testing.T, b *browser) {
 }
 
 func dashOtherPages(t *testing.T, b *browser) {
-	for _, page := range []string{"webhooks", "users", "profile"} {
+	for _, page := range []string{"users", "profile"} {
 		b.open("#/" + page)
 		b.shot(page)
 	}
-	// Webhooks come with a later controller release: until then the page says it is
-	// not available, after it lists the (no) endpoints.
-	b.open("#/webhooks")
-	state := eval[string](b, `(document.querySelector("#main [data-state]") ||
-		{dataset: {state: "list"}}).dataset.state`)
-	assert.Contains(t, []string{"unavailable", "list"}, state)
-	assert.Contains(t, b.text("#main"), "Webhooks")
 
 	// A page whose data cannot be had says so, with a way to try again.
 	b.open("#/backups/backup_nosuchbackup")
@@ -250,12 +265,22 @@ func dashOtherPages(t *testing.T, b *browser) {
 		10*time.Second)
 	assert.Contains(t, b.text("#main [data-state=error]"), "Resource not found")
 	b.shot("error-state")
+	b.open("#/policies/pol_nosuchpolicy")
+	b.waitFor("error state", `document.querySelector("#main [data-state=error]") !== null`,
+		10*time.Second)
+	assert.Contains(t, b.text("#main [data-state=error]"), "Could not load this policy")
 }
 
 func dashPhone(t *testing.T, b *browser) {
 	b.do("phone viewport", 10*time.Second, chromedp.EmulateViewport(390, 844,
 		chromedp.EmulateMobile, chromedp.EmulateTouch, chromedp.EmulatePortrait))
-	for _, page := range []string{"overview", "backups", "agents", "licenses"} {
+	// The drawer slides out of the narrower window; the pictures wait until it is gone.
+	b.waitFor("drawer hidden", `getComputedStyle(document.querySelector("#sidebar"))
+		.visibility === "hidden"`, 5*time.Second)
+	// The menu's picture is taken over the last page, short enough for the drawer to
+	// cover it whole.
+	for _, page := range []string{"overview", "backups", "agents", "licenses", "storage",
+		"webhooks", "policies"} {
 		b.open("#/" + page)
 		overflow := eval[bool](b, `document.documentElement.scrollWidth > innerWidth + 1`)
 		assert.False(t, overflow, "%s is wider than the phone", page)
@@ -335,6 +360,12 @@ func dashUserView(t *testing.T, b *browser) {
 	b.open("#/backups")
 	assert.Contains(t, b.text("#main"), "No backups yet")
 	b.shot("backups-empty")
+	b.open("#/policies")
+	assert.Contains(t, b.text("#main"), "No policies yet")
+	b.open("#/storage")
+	assert.Contains(t, b.text("#main"), "No checks yet")
+	assert.Contains(t, b.text("#main"), "No collections yet")
+	b.shot("storage-empty")
 }
 
 func dashSignOut(t *testing.T, b *browser, shot string) {

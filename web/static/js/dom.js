@@ -92,10 +92,17 @@ export function number(n) {
   return n === null || n === undefined ? "—" : Number(n).toLocaleString("en-US");
 }
 
+// count says how many of a thing: count(1, "pack") is "1 pack", count(3, "pack") "3 packs".
+export function count(n, word, plural = word + "s") {
+  return `${number(n)} ${Number(n) === 1 ? word : plural}`;
+}
+
 const dateFmt = new Intl.DateTimeFormat("en-GB", {
   year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit",
 });
-const dayFmt = new Intl.DateTimeFormat("en-GB", { month: "short", day: "numeric" });
+// The analytics count by UTC day, so their days are labelled in UTC, not the browser's zone.
+const utcDayFmt = new Intl.DateTimeFormat("en-GB", { month: "short", day: "numeric",
+  timeZone: "UTC" });
 
 // date formats an RFC 3339 time for people, "—" when there is none.
 export function date(iso) {
@@ -104,8 +111,26 @@ export function date(iso) {
   return Number.isNaN(d.getTime()) ? "—" : dateFmt.format(d);
 }
 
-export function day(d) {
-  return dayFmt.format(d);
+// utcDay labels the UTC day of a time (a Date or an RFC 3339 string): "4 Dec".
+export function utcDay(t) {
+  const d = t instanceof Date ? t : new Date(t);
+  return Number.isNaN(d.getTime()) ? "—" : utcDayFmt.format(d);
+}
+
+// utcDays are the last n UTC days up to the one of now, oldest first, as "2026-12-04".
+export function utcDays(n, now = Date.now()) {
+  const today = new Date(now);
+  const out = [];
+  for (let i = n - 1; i >= 0; i--) {
+    out.push(new Date(Date.UTC(today.getUTCFullYear(), today.getUTCMonth(),
+      today.getUTCDate() - i)).toISOString().slice(0, 10));
+  }
+  return out;
+}
+
+// percent formats a fraction: 0.634 → "63%"; "—" when there is none.
+export function percent(f) {
+  return f === null || f === undefined ? "—" : `${Math.round(Number(f) * 100)}%`;
 }
 
 // ago says how long ago iso was: "just now", "5 min ago", "3 h ago", "2 d ago".

@@ -11,7 +11,10 @@ import * as backups from "./views/backups.js";
 import * as backup from "./views/backup.js";
 import * as restores from "./views/restores.js";
 import * as restore from "./views/restore.js";
+import * as policies from "./views/policies.js";
+import * as policy from "./views/policy.js";
 import * as agents from "./views/agents.js";
+import * as storage from "./views/storage.js";
 import * as licenses from "./views/licenses.js";
 import * as webhooks from "./views/webhooks.js";
 import * as users from "./views/users.js";
@@ -24,7 +27,9 @@ const VIEWS = {
   overview: { view: overview, title: "Overview", nav: "overview" },
   backups: { view: backups, detail: backup, title: "Backups", nav: "backups" },
   restores: { view: restores, detail: restore, title: "Restores", nav: "restores" },
+  policies: { view: policies, detail: policy, title: "Policies", nav: "policies" },
   agents: { view: agents, title: "Agents", nav: "agents" },
+  storage: { view: storage, title: "Storage", nav: "storage" },
   webhooks: { view: webhooks, title: "Webhooks", nav: "webhooks" },
   licenses: { view: licenses, title: "License Manager", nav: "licenses" },
   users: { view: users, title: "Users and plans", nav: "users", admin: true },
@@ -33,7 +38,8 @@ const VIEWS = {
 
 const NAV = [
   ["overview", "Overview"], ["backups", "Backups"], ["restores", "Restores"],
-  ["agents", "Agents"], ["webhooks", "Webhooks"],
+  ["policies", "Policies"], ["agents", "Agents"], ["storage", "Storage"],
+  ["webhooks", "Webhooks"],
 ];
 const ADMIN_NAV = [["licenses", "License Manager"], ["users", "Users and plans", true]];
 

@@ -37,6 +37,7 @@ const TONES = {
   online: "ok", completed: "ok", active: "ok", healthy: "ok", operational: "ok", valid: "ok",
   running: "info", queued: "", offline: "", canceled: "warn", expired: "warn",
   degraded: "warn", failed: "bad", revoked: "bad", unhealthy: "bad", disabled: "bad",
+  succeeded: "ok", clean: "ok", pending: "warn", failing: "warn", damaged: "bad",
 };
 
 export function badge(status, label = status) {
@@ -63,12 +64,14 @@ export function meter(fraction) {
 // Tables and pagers --------------------------------------------------------------------
 
 // table builds a table from column specs {label, cell(row) → node|string, class} and
-// rows; rowAttrs(row) may give each row attributes.
+// rows; rowAttrs(row) may give each row attributes. On a phone-sized screen each row is
+// a block of its cells, each labelled with its column (data-label), the first as the
+// row's title.
 export function table(columns, rows, rowAttrs) {
-  return h("div.table-wrap", h("table",
+  return h("div.table-wrap", h("table.stack",
     h("thead", h("tr", columns.map((c) => h("th", { class: c.class, scope: "col" }, c.label)))),
     h("tbody", rows.map((r) => h("tr", rowAttrs ? rowAttrs(r) : null,
-      columns.map((c) => h("td", { class: c.class }, c.cell(r))))))));
+      columns.map((c) => h("td", { class: c.class, "data-label": c.label }, c.cell(r))))))));
 }
 
 // pager shows "1–50 of 132" and the previous and next buttons of a list reply.
@@ -83,6 +86,18 @@ export function pager(reply, go) {
         onclick: () => go(Math.max(0, offset - limit)) }, "Previous"),
       h("button.btn.small", { type: "button", disabled: last >= total,
         onclick: () => go(offset + limit) }, "Next")));
+}
+
+// stat is a figure's tile: its label, value, a line under it and an optional extra (a
+// meter); data-tile names it by its label.
+export function stat(label, value, sub, extra) {
+  return h("div.card.stat", { "data-tile": label }, h("div.label", label),
+    h("div.value", value), sub ? h("div.sub", sub) : null, extra || null);
+}
+
+// kv is one term and its value of a dl.kv list.
+export function kv(k, v) {
+  return [h("dt", k), h("dd", v)];
 }
 
 export function card(title, sub, body, actions) {
@@ -137,10 +152,10 @@ export function dialog({ title, text, build, submit, submitLabel = "Save", dange
 }
 
 // confirm asks a yes-or-no question and runs action on yes; action's error is shown in
-// the dialog.
-export function confirm(title, text, label, action) {
+// the dialog. The yes button is red unless danger is false.
+export function confirm(title, text, label, action, danger = true) {
   return dialog({ title, text, build: () => null, submit: action, submitLabel: label,
-    danger: true });
+    danger, cls: "confirm" });
 }
 
 // banner shows (or, with "", hides) a line above every view: the controller cannot be
@@ -161,6 +176,8 @@ export function toast(text, tone = "") {
     document.body.append(box);
   }
   const t = h("div.toast", { class: tone }, text);
+  // Three at most: a burst of actions keeps the newest.
+  while (box.children.length >= 3) box.firstElementChild.remove();
   box.append(t);
   setTimeout(() => t.remove(), 5000);
 }
@@ -177,13 +194,27 @@ export function field(label, control, hint) {
     hint ? h("span.hint", hint) : null);
 }
 
-export function check(label, name, checked = false) {
-  return h("label.check", h("input", { type: "checkbox", name, checked }), label);
+export function check(label, name, checked = false, value) {
+  return h("label.check", h("input", { type: "checkbox", name, checked, value }), label);
 }
 
 export function select(name, options, value) {
   return h("select", { name },
     options.map(([v, label]) => h("option", { value: v, selected: v === value }, label)));
+}
+
+// zoneOptions are the IANA time zones the browser knows, as select options, with UTC and
+// current among them.
+export function zoneOptions(current) {
+  let list = [];
+  try {
+    list = Intl.supportedValuesOf("timeZone");
+  } catch {
+    list = ["UTC"];
+  }
+  if (!list.includes("UTC")) list.unshift("UTC");
+  if (current && !list.includes(current)) list.unshift(current);
+  return list.map((z) => [z, z.replace(/_/g, " ")]);
 }
 
 // lines splits a textarea's value into its non-empty trimmed lines.

@@ -4,7 +4,7 @@
 import { api } from "../api.js";
 import { bytes, date, duration, h, number, replace, shortID } from "../dom.js";
 import { poll } from "../poll.js";
-import { badge, card, check, confirm, dialog, failure, field, loading, progress, select, table,
+import { badge, card, check, confirm, dialog, failure, field, kv, loading, progress, select, table,
   toast } from "../ui.js";
 import { connectionFields, isActive, loadAgents, readConnection } from "./jobs.js";
 
@@ -37,6 +37,10 @@ function show(head, body, b, agents, refresh) {
     actions.append(h("button.btn.danger#cancel-backup", { type: "button",
       onclick: () => cancel(b, refresh) }, "Cancel backup"));
   }
+  if (!isActive(b)) {
+    actions.append(h("button.btn.danger#delete-backup", { type: "button",
+      onclick: () => remove(b) }, "Delete…"));
+  }
   if (b.status === "completed") {
     actions.append(h("button.btn.primary#restore-backup", { type: "button",
       onclick: () => restoreDialog(b, agents) }, "Restore…"));
@@ -65,7 +69,9 @@ function show(head, body, b, agents, refresh) {
       kv("Files", number(b.files)),
       kv("Chunks", `${number(b.chunks_total)} (${number(b.chunks_new)} new)`),
       kv("Compression", (b.options && b.options.compression) || "zstd"),
-      kv("Expires", b.expires_at ? date(b.expires_at) : "never")))),
+      kv("Expires", b.expires_at ? date(b.expires_at) : "never"),
+      b.policy_id ? kv("Policy", h("a", { href: "#/policies/" + encodeURIComponent(b.policy_id) },
+        shortID(b.policy_id))) : null))),
     card("Sources", "What this backup holds, each with its own size", table([
       { label: "Type", cell: (s) => s.type === "database" ? s.engine || "database" : "files" },
       { label: "Name", cell: (s) => h("span.clip.wide", { title: s.name }, s.name) },
@@ -78,9 +84,6 @@ function show(head, body, b, agents, refresh) {
       h("ul.card-body", b.warnings.map((w) => h("li.wrap-any", w)))) : null);
 }
 
-function kv(k, v) {
-  return [h("dt", k), h("dd", v)];
-}
 
 function sourceDetails(s) {
   if (s.type === "database") {
@@ -100,6 +103,18 @@ function cancel(b, refresh) {
     await api(`/api/backup/${encodeURIComponent(b.id)}/cancel`, { method: "POST" });
     toast("Backup canceled.");
     refresh();
+  });
+}
+
+// remove forgets an ended backup, after saying when its space comes back.
+function remove(b) {
+  confirm("Delete this backup?", `Backup ${b.id} disappears from every list at once and ` +
+    "can no longer be restored. Its space returns at the next garbage collection, which " +
+    "removes the data no other backup shares (Storage → Run garbage collection).",
+  "Delete backup", async () => {
+    await api(`/api/backup/${encodeURIComponent(b.id)}`, { method: "DELETE" });
+    toast("Backup deleted. Its space returns at the next garbage collection.");
+    location.hash = "#/backups";
   });
 }
 

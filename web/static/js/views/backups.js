@@ -3,8 +3,9 @@
 
 import { api } from "../api.js";
 import { bytes, duration, h, replace, shortID, timed } from "../dom.js";
-import { badge, dialog, empty, field, lines, progress, select, toast } from "../ui.js";
-import { connectionFields, jobList, loadAgents, readConnection, sourceSummary } from "./jobs.js";
+import { badge, dialog, empty, field, progress, toast } from "../ui.js";
+import { jobList, loadAgents, sourceSummary } from "./jobs.js";
+import { agentField, compressionField, readSource, sourceFields } from "./sourceform.js";
 
 let opening = false; // a New backup dialog is on its way
 
@@ -22,27 +23,32 @@ export function render({ root, signal, query: q, setQuery }) {
     box, signal, q, setQuery, path: "/api/backups", key: "backups", noun: "backups",
     emptyAction: h("button.btn.primary", { type: "button", onclick: () => newBackup(signal) },
       "Start the first backup"),
-    columns: (names) => [
-      { label: "Backup", cell: (b) => h("a.mono", { href: "#/backups/" + b.id, title: b.id },
-        shortID(b.id)) },
-      { label: "Agent", cell: (b) => h("span.clip", { title: names[b.agent_id] || b.agent_id },
-        names[b.agent_id] || shortID(b.agent_id)) },
-      { label: "Sources", class: "hide-sm", cell: (b) => h("span.clip.wide",
-        { title: sourceSummary(b) }, sourceSummary(b)) },
-      { label: "Status", cell: (b) => b.status === "running"
-        ? h("div", progress(b.progress), h("span.cell-sub", `${bytes(b.bytes_done)} of ` +
-          bytes(b.size_bytes)))
-        : badge(b.status) },
-      { label: "Size", class: "num", cell: (b) => bytes(b.size_bytes) },
-      { label: "New data", class: "num hide-sm", cell: (b) => bytes(b.stored_bytes) },
-      { label: "Duration", class: "num hide-sm", cell: (b) => duration(b.duration_seconds) },
-      { label: "Created", class: "nowrap", cell: (b) => timed(b.created_at) },
-    ],
+    columns: backupColumns,
   });
   if (q.new) {
     history.replaceState(null, "", "#/backups");
     newBackup(signal);
   }
+}
+
+// backupColumns are the columns of a list of backups, with the agents' names.
+export function backupColumns(names) {
+  return [
+    { label: "Backup", cell: (b) => h("a.mono", { href: "#/backups/" + b.id, title: b.id },
+      shortID(b.id)) },
+    { label: "Agent", cell: (b) => h("span.clip", { title: names[b.agent_id] || b.agent_id },
+      names[b.agent_id] || shortID(b.agent_id)) },
+    { label: "Sources", class: "hide-sm", cell: (b) => h("span.clip.wide",
+      { title: sourceSummary(b) }, sourceSummary(b)) },
+    { label: "Status", cell: (b) => b.status === "running"
+      ? h("div", progress(b.progress), h("span.cell-sub", `${bytes(b.bytes_done)} of ` +
+        bytes(b.size_bytes)))
+      : badge(b.status) },
+    { label: "Size", class: "num", cell: (b) => bytes(b.size_bytes) },
+    { label: "New data", class: "num hide-sm", cell: (b) => bytes(b.stored_bytes) },
+    { label: "Duration", class: "num hide-sm", cell: (b) => duration(b.duration_seconds) },
+    { label: "Created", class: "nowrap", cell: (b) => timed(b.created_at) },
+  ];
 }
 
 // newBackup opens the dialog that starts a backup and, once queued, shows it. A second
@@ -67,43 +73,15 @@ export async function newBackup(signal, agentName = "") {
   }
   const online = agents.filter((a) => a.status === "online");
   const first = agentName || (online[0] || agents[0]).name;
-  const kind = h("div.seg", { role: "radiogroup", "aria-label": "What to back up" },
-    h("label", h("input", { type: "radio", name: "kind", value: "filesystem", checked: true }),
-      "Files"),
-    h("label", h("input", { type: "radio", name: "kind", value: "database" }), "Database"));
-  const fsPart = h("fieldset",
-    field("Paths", h("textarea#backup-paths", { name: "paths", rows: 3,
-      placeholder: "/etc\n/var/www" }), "Absolute paths on the agent's host, one per line."),
-    field("Exclude", h("textarea", { name: "exclude", rows: 2, placeholder: "*.tmp\ncache" }),
-      "Shell patterns matched against names and full paths, one per line (optional)."));
-  const dbPart = h("fieldset", { hidden: true },
-    h("div.row",
-      field("Engine", select("engine", [["postgres", "PostgreSQL"], ["mysql",
-        "MySQL / MariaDB"]], "postgres")),
-      field("Name", h("input", { name: "dbname", placeholder: "shown in the backup" }))),
-    connectionFields("conn"));
-  kind.addEventListener("change", () => {
-    const db = kind.querySelector("input:checked").value === "database";
-    fsPart.hidden = db;
-    dbPart.hidden = !db;
-    for (const el of fsPart.querySelectorAll("textarea")) el.required = !db && el.name === "paths";
-    for (const el of dbPart.querySelectorAll("[name='conn.host'],[name='conn.database']")) {
-      el.required = db;
-    }
-  });
-  fsPart.querySelector("textarea").required = true;
-  for (const el of dbPart.querySelectorAll("[required]")) el.required = false;
 
   dialog({
-    title: "New backup", cls: "new-backup", text: "The agent reads, deduplicates, compresses and encrypts on " +
-      "its host before anything leaves it.", submitLabel: "Start backup", wide: true,
+    title: "New backup", cls: "new-backup", text: "The agent reads, deduplicates, compresses " +
+      "and encrypts on its host before anything leaves it.", submitLabel: "Start backup",
+    wide: true,
     build: () => h("div",
-      field("Agent", select("agent", agents.map((a) => [a.name,
-        `${a.name}${a.status === "online" ? "" : " (offline: waits in the queue)"}`]), first)),
-      kind, fsPart, dbPart,
+      agentField(agents, first), sourceFields(),
       h("div.row",
-        field("Compression", select("compression", [["zstd", "zstd (default)"],
-          ["gzip", "gzip"], ["none", "none"]], "zstd")),
+        compressionField(),
         field("Keep for (days)", h("input", { name: "retention", type: "number", min: 0,
           max: 36500, placeholder: "forever" })))),
     submit: async (form) => {
@@ -116,14 +94,7 @@ export async function newBackup(signal, agentName = "") {
 
 function backupBody(form) {
   const el = form.elements;
-  const source = el.kind.value === "database"
-    ? { type: "database", engine: el.engine.value, connection: readConnection(form, "conn") }
-    : { type: "filesystem", paths: lines(el.paths.value) };
-  if (source.type === "database" && el.dbname.value.trim()) source.name = el.dbname.value.trim();
-  if (source.type === "filesystem" && lines(el.exclude.value).length) {
-    source.exclude = lines(el.exclude.value);
-  }
   const options = { compression: el.compression.value };
   if (el.retention.value) options.retention_days = Number(el.retention.value);
-  return { agent: el.agent.value, sources: [source], options };
+  return { agent: el.agent.value, sources: [readSource(form)], options };
 }

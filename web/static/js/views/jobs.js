@@ -50,8 +50,9 @@ export function isActive(job) {
 }
 
 // connectionFields are the inputs of a database connection, named prefix.host and so
-// on; readConnection reads them back.
-export function connectionFields(prefix, defaults = {}) {
+// on, filled from defaults; readConnection reads them back.
+export function connectionFields(prefix, defaults = {},
+  passwordHint = "Stored encrypted; never shown again.") {
   const input = (name, attrs = {}) => h("input", { name: `${prefix}.${name}`,
     value: defaults[name] ?? "", ...attrs });
   return h("div",
@@ -64,7 +65,7 @@ export function connectionFields(prefix, defaults = {}) {
       field("User", input("username", { autocomplete: "off" }))),
     h("div.row",
       field("Password", input("password", { type: "password", autocomplete: "new-password" }),
-        "Stored encrypted; never shown again."),
+        passwordHint),
       field("TLS", select(`${prefix}.ssl_mode`, [["", "Default"], ["disable", "disable"],
         ["prefer", "prefer"], ["require", "require"], ["verify-ca", "verify-ca"],
         ["verify-full", "verify-full"]], defaults.ssl_mode || ""))));
@@ -82,8 +83,10 @@ export function readConnection(form, prefix) {
 
 // jobList shows a filtered, paginated list of jobs from path (/api/backups or
 // /api/restores) that follows running jobs live. columns(names) gives the table's
-// columns once the agents' names are known. The filters live in the address.
-export function jobList({ box, signal, q, setQuery, path, key, columns, noun, emptyAction }) {
+// columns once the agents' names are known; params are fixed query parameters (such as
+// policy_id). The filters live in the address.
+export function jobList({ box, signal, q, setQuery, path, key, columns, noun, emptyAction,
+  params = {} }) {
   const status = select("status", STATUSES, q.status || "");
   const since = select("since", SINCE, q.since || "");
   const onFilter = () => setQuery({ ...q, status: status.value, since: since.value, offset: "" });
@@ -99,8 +102,8 @@ export function jobList({ box, signal, q, setQuery, path, key, columns, noun, em
   const p = poll(async () => {
     const [agents, reply] = await Promise.all([
       loadAgents(signal),
-      api(path + query({ status: q.status, created_after: createdAfter, limit: PAGE_SIZE,
-        offset }), { signal }),
+      api(path + query({ ...params, status: q.status, created_after: createdAfter,
+        limit: PAGE_SIZE, offset }), { signal }),
     ]);
     const names = agentNames(agents);
     banner("");

@@ -2,20 +2,21 @@
 // the charts of backup trend and storage growth.
 
 import { api, describe } from "../api.js";
-import { barChart, areaChart } from "../chart.js";
-import { bytes, day, duration, gb, h, number, replace, shortID, timed } from "../dom.js";
+import { bytes, duration, gb, h, number, replace, shortID, timed } from "../dom.js";
 import { poll } from "../poll.js";
-import { badge, banner, card, empty, failure, loading, meter, progress, table } from "../ui.js";
+import { badge, banner, card, empty, failure, loading, meter, progress, stat, table }
+  from "../ui.js";
+import { growthChart, savings, trendChart } from "./charts.js";
 import { agentNames, sourceSummary } from "./jobs.js";
 
 export function render({ root, signal }) {
   const statusBox = h("div", loading());
-  const tiles = h("div.grid.stats", tile("Agents online", "—"), tile("Active backups", "—"),
-    tile("Storage used", "—"), tile("Saved by deduplication", "—"));
+  const tiles = h("div.grid.stats", stat("Agents online", "—"), stat("Active backups", "—"),
+    stat("Storage used", "—"), stat("Space saved", "—"));
   const recent = h("div", loading());
   const agentsBox = h("div", loading());
-  const trend = h("div.card-body", loading());
-  const growth = h("div.card-body", loading());
+  const trend = h("div.card-body#backup-trend", loading());
+  const growth = h("div.card-body#storage-growth", loading());
 
   replace(root,
     h("div.page-head",
@@ -23,10 +24,11 @@ export function render({ root, signal }) {
       h("div.actions", h("a.btn.primary", { href: "#/backups?new=1" }, "New backup"))),
     tiles,
     h("div.grid.side",
-      card("Backup trend", "Completed and failed backups per day, last 30 days", trend),
+      card("Backup trend", "Backups per UTC day by how they ended, last 30 days", trend),
       card("System", null, statusBox)),
     h("div.grid.side",
-      card("Storage growth", "Bytes stored over time", growth),
+      card("Storage growth", "Bytes in storage at the end of each UTC day, last 30 days",
+        growth),
       card("Agents", null, agentsBox, h("a.btn.small", { href: "#/agents" }, "All agents"))),
     card("Recent backups", null, recent, h("a.btn.small", { href: "#/backups" }, "All backups")));
 
@@ -41,8 +43,9 @@ export function render({ root, signal }) {
     showTiles(tiles, st);
     showAgents(agentsBox, ag.agents);
     showRecent(recent, list.backups, agentNames(ag.agents));
+    // Three requests each time: every 4 s keeps a FREE plan's 60 a minute for the rest.
     return list.backups.some((b) => b.status === "running" || b.status === "queued")
-      ? 3000 : 10000;
+      ? 4000 : 10000;
   }, {
     signal,
     onError: (e) => {
@@ -56,18 +59,7 @@ export function render({ root, signal }) {
     },
   });
 
-  poll(async () => {
-    const done = await api("/api/backups?status=completed&limit=100", { signal });
-    showSaved(tiles, done.backups);
-    return 60000;
-  }, { signal, onError: () => {} });
-
-  loadCharts(trend, growth, signal);
-}
-
-function tile(label, value, sub, extra) {
-  return h("div.card.stat", h("div.label", label), h("div.value", value),
-    sub ? h("div.sub", sub) : null, extra || null);
+  loadCharts(trend, growth, tiles, signal);
 }
 
 function showTiles(tiles, st) {
@@ -75,23 +67,13 @@ function showTiles(tiles, st) {
   const used = m.storage_used_gb;
   const total = m.storage_total_gb;
   const [agentsTile, activeTile, storageTile] = tiles.children;
-  agentsTile.replaceWith(tile("Agents online",
+  agentsTile.replaceWith(stat("Agents online",
     h("span", number(m.agents_online), h("small", ` / ${number(m.agents_total)}`)),
     m.agents_total ? `${m.agents_total - m.agents_online} offline` : "No agents enrolled"));
-  activeTile.replaceWith(tile("Active backups", number(m.active_backups),
+  activeTile.replaceWith(stat("Active backups", number(m.active_backups),
     "queued or running now"));
-  storageTile.replaceWith(tile("Storage used", gb(used),
+  storageTile.replaceWith(stat("Storage used", gb(used),
     total ? `of ${gb(total)} on the data disk` : "", total ? meter(used / total) : null));
-}
-
-function showSaved(tiles, backups) {
-  const size = backups.reduce((n, b) => n + (b.size_bytes || 0), 0);
-  const stored = backups.reduce((n, b) => n + (b.stored_bytes || 0), 0);
-  const saved = Math.max(0, size - stored);
-  const share = size ? Math.round((saved / size) * 100) : 0;
-  tiles.children[3].replaceWith(tile("Saved by deduplication", bytes(saved),
-    backups.length ? `${share}% of ${bytes(size)} backed up, last ${backups.length} backups`
-      : "No completed backups yet"));
 }
 
 function showStatus(box, st) {
@@ -135,48 +117,30 @@ function showRecent(box, backups, names) {
 
 // Charts ---------------------------------------------------------------------------------
 
-async function loadCharts(trend, growth, signal) {
-  const show = async (box, path, what, draw) => {
-    try {
-      const body = await api(path, { signal });
-      const el = draw(body);
-      replace(box, el || empty("No data yet", "The chart fills as backups complete."));
-    } catch (e) {
-      if (e.name !== "AbortError") replace(box, failure(e, null, what));
-    }
+// loadCharts fills the two charts and the saved tile from the analytics routes, once a
+// minute. A chart that has shown data keeps it through a failed update.
+function loadCharts(trend, growth, tiles, signal) {
+  const nothing = () => empty("No data yet", "The chart fills as backups complete.");
+  const keep = (box, what) => (e) => {
+    if (!box.querySelector(".chart-box")) replace(box, failure(e, null, what));
   };
-  show(trend, "/api/analytics/backups?range=30d", "backup analytics", (body) => {
-    const pts = series(body, ["completed", "succeeded", "success"], ["failed", "failures"]);
-    if (!pts.length) return null;
-    return h("div", barChart(pts.map((p) => ({ label: p.label, ok: p.a, bad: p.b })),
-      { title: "Backups per day", format: (v) => number(Math.round(v)) }),
-    h("div.legend", h("span", h("i.ok"), "completed"), h("span", h("i.bad"), "failed")));
-  });
-  show(growth, "/api/analytics/storage", "storage analytics", (body) => {
-    const pts = series(body, ["stored_bytes", "used_bytes", "storage_bytes", "bytes",
-      "size_bytes", "total_bytes"], []);
-    if (!pts.length) return null;
-    return areaChart(pts.map((p) => ({ label: p.label, value: p.a })),
-      { title: "Storage over time", format: bytes });
-  });
-}
-
-// series reads a time series from an analytics reply, whichever list it is under
-// (series, points, days, data, trend, history) and whichever of the keys names its
-// values: [{label, a, b}] with a from aKeys and b from bKeys.
-// TODO: fix to the reply shape of the analytics routes once the controller serves them;
-// until then this accepts the likely shapes rather than one.
-function series(body, aKeys, bKeys) {
-  const list = ["series", "points", "days", "data", "trend", "history", "buckets"]
-    .map((k) => body[k]).find(Array.isArray) || [];
-  const pick = (o, keys) => {
-    for (const k of keys) if (typeof o[k] === "number") return o[k];
-    return 0;
-  };
-  return list.map((p) => {
-    const t = p.date || p.day || p.timestamp || p.period || p.bucket || p.at || p.time;
-    const d = t ? new Date(t) : null;
-    return { label: d && !Number.isNaN(d.getTime()) ? day(d) : String(t || ""),
-      a: pick(p, aKeys), b: pick(p, bKeys) };
+  poll(async () => {
+    const { analytics } = await api("/api/analytics/backups?range=30d", { signal });
+    replace(trend, trendChart(analytics) || nothing());
+    return 60000;
+  }, { signal, onError: keep(trend, "backup analytics") });
+  poll(async () => {
+    const { storage } = await api("/api/analytics/storage?range=30d", { signal });
+    replace(growth, growthChart(storage) || nothing());
+    const { value, sub } = savings(storage);
+    tiles.children[3].replaceWith(stat("Space saved", value, sub));
+    return 60000;
+  }, {
+    signal,
+    onError: (e) => {
+      keep(growth, "storage analytics")(e);
+      if (e.notAvailable) tiles.children[3].replaceWith(stat("Space saved", "—",
+        "Not available on this controller"));
+    },
   });
 }

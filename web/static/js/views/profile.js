@@ -2,7 +2,7 @@
 
 import { api, describe } from "../api.js";
 import { date, h, replace } from "../dom.js";
-import { card, check, failure, field, loading, select, toast } from "../ui.js";
+import { card, check, failure, field, loading, select, toast, zoneOptions } from "../ui.js";
 
 const NOTIFY = [["backup_completed", "A backup completed"], ["backup_failed", "A backup failed"],
   ["restore_completed", "A restore completed"], ["restore_failed", "A restore failed"],
@@ -31,18 +31,6 @@ export function render({ root, signal, session, setUser }) {
   load();
 }
 
-function zones(current) {
-  let list = [];
-  try {
-    list = Intl.supportedValuesOf("timeZone");
-  } catch {
-    list = ["UTC"];
-  }
-  if (!list.includes("UTC")) list.unshift("UTC");
-  if (current && !list.includes(current)) list.unshift(current);
-  return list.map((z) => [z, z.replace(/_/g, " ")]);
-}
-
 function profileForm(u, setUser) {
   const form = h("form#profile-form.card-body",
     h("dl.kv", h("dt", "Email"), h("dd", u.email), h("dt", "Plan"), h("dd", u.plan),
@@ -52,7 +40,7 @@ function profileForm(u, setUser) {
       autocomplete: "name" })),
     field("Company", h("input", { name: "company", value: u.company, maxlength: 200,
       autocomplete: "organization" })),
-    field("Time zone", select("timezone", zones(u.timezone), u.timezone)),
+    field("Time zone", select("timezone", zoneOptions(u.timezone), u.timezone)),
     h("fieldset", h("legend", "Notify me when"),
       NOTIFY.map(([k, label]) => check(label, k, u.notifications && u.notifications[k]))),
     h("button.btn.primary", { type: "submit" }, "Save profile"));
