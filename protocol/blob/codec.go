@@ -11,6 +11,7 @@ import (
 	"io"
 	"runtime"
 	"slices"
+	"sync"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
@@ -61,6 +62,9 @@ type Codec struct {
 	comp   Compression
 	zenc   *zstd.Encoder
 	zdec   *zstd.Decoder
+	// hashers holds keyed BLAKE3 hashers for ID. A fresh one is some 11 KiB to allocate
+	// and clear, more than hashing a small file costs; a used one is reset to the key.
+	hashers sync.Pool
 }
 
 // NewCodec returns a codec that seals with the given cipher and compression ("" picks
@@ -107,20 +111,27 @@ func NewCodec(k *Keys, c Cipher, comp Compression) (*Codec, error) {
 	if err != nil {
 		return nil, fmt.Errorf("zstd decoder: %w", err)
 	}
-	return &Codec{mac: bytes.Clone(k.MAC), xchach: x, gcm: g, seal: c, comp: comp,
-		zenc: zenc, zdec: zdec}, nil
+	codec := &Codec{mac: bytes.Clone(k.MAC), xchach: x, gcm: g, seal: c, comp: comp,
+		zenc: zenc, zdec: zdec}
+	codec.hashers.New = func() any {
+		h, err := blake3.NewKeyed(codec.mac)
+		if err != nil {
+			// The key size is checked by Validate; this cannot happen.
+			panic(fmt.Sprintf("blob: keyed hash: %v", err))
+		}
+		return h
+	}
+	return codec, nil
 }
 
 // ID names plaintext data: BLAKE3 keyed with the account's MAC key.
 func (c *Codec) ID(data []byte) ID {
-	h, err := blake3.NewKeyed(c.mac)
-	if err != nil {
-		// The key size is checked in NewCodec; this cannot happen.
-		panic(fmt.Sprintf("blob: keyed hash: %v", err))
-	}
+	h := c.hashers.Get().(*blake3.Hasher)
+	h.Reset()
 	_, _ = h.Write(data)
 	var id ID
 	h.Sum(id[:0])
+	c.hashers.Put(h)
 	return id
 }
 

@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/zeebo/blake3"
 )
 
 func testCodec(t testing.TB, c Cipher, comp Compression) *Codec {
@@ -173,6 +175,34 @@ func TestIDIsKeyed(t *testing.T) {
 	assert.Equal(t, a.ID(data), a.ID(data))
 	assert.NotEqual(t, a.ID(data), b.ID(data))
 	assert.NotEqual(t, a.ID(data), a.ID([]byte("other data")))
+}
+
+// TestIDIsKeyedBLAKE3 pins ID to BLAKE3 keyed with the MAC key, computed afresh, however
+// often and from however many goroutines the codec's reused hashers have hashed before.
+func TestIDIsKeyedBLAKE3(t *testing.T) {
+	keys, err := NewKeys()
+	require.NoError(t, err)
+	c, err := NewCodec(keys, "", "")
+	require.NoError(t, err)
+	want := func(data []byte) ID {
+		h, err := blake3.NewKeyed(keys.MAC)
+		require.NoError(t, err)
+		_, _ = h.Write(data)
+		var id ID
+		h.Sum(id[:0])
+		return id
+	}
+	inputs := [][]byte{nil, []byte("a"), bytes.Repeat([]byte("long "), 100_000), []byte("b")}
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for i := range 50 {
+				data := inputs[(g+i)%len(inputs)]
+				assert.Equal(t, want(data), c.ID(data))
+			}
+		})
+	}
+	wg.Wait()
 }
 
 func TestNewCodecRejects(t *testing.T) {
