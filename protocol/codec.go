@@ -132,12 +132,26 @@ func (e *Encoder) release() {
 type Decoder struct {
 	r   io.Reader
 	max int
+	// buf, once ReuseBuffer was called, receives every payload; nil allocates one per
+	// frame.
+	buf   []byte
+	reuse bool
 }
+
+// maxKeptPayload is the largest payload buffer a reusing Decoder keeps between frames:
+// room for the largest chunk a backup cuts, sealed.
+const maxKeptPayload = 9 << 20
 
 // NewDecoder returns a Decoder that reads from r and accepts payloads up to MaxFrameSize.
 func NewDecoder(r io.Reader) *Decoder {
 	return &Decoder{r: r, max: MaxFrameSize}
 }
+
+// ReuseBuffer makes the Decoder read every later payload into one buffer it keeps, for a
+// reader of many binary messages that is done with each before it decodes the next: the
+// byte slices of a BlobPut or BlobData (which alias the payload) are then valid only
+// until the next Decode. Messages decoded from JSON never alias it.
+func (d *Decoder) ReuseBuffer() { d.reuse = true }
 
 // SetMaxFrameSize lowers the largest payload the Decoder accepts. Zero or less, or more
 // than MaxFrameSize, means MaxFrameSize.
@@ -150,7 +164,7 @@ func (d *Decoder) SetMaxFrameSize(n int) {
 // frames; the frame errors of ReadFrame, wrapped; or a *DecodeError when the payload is
 // not valid JSON for the message's type.
 func (d *Decoder) Decode() (Message, error) {
-	f, err := ReadFrame(d.r, d.max)
+	f, err := d.readFrame()
 	if errors.Is(err, io.EOF) {
 		return nil, io.EOF
 	}
@@ -168,6 +182,19 @@ func (d *Decoder) Decode() (Message, error) {
 		return nil, &DecodeError{Type: f.Type, Err: err}
 	}
 	return m, nil
+}
+
+// readFrame is ReadFrame, into the kept buffer when the Decoder reuses one.
+func (d *Decoder) readFrame() (Frame, error) {
+	if !d.reuse {
+		return ReadFrame(d.r, d.max)
+	}
+	f, err := readFrame(d.r, d.max, d.buf)
+	d.buf = nil
+	if err == nil && cap(f.Payload) <= maxKeptPayload {
+		d.buf = f.Payload[:0]
+	}
+	return f, err
 }
 
 // Expect decodes one message and returns it if it is a T. A received *Error comes back as
