@@ -54,6 +54,9 @@ func (e *Encoder) marshal(m Message) ([]byte, error) {
 	if bm, ok := m.(encoding.BinaryAppender); ok {
 		return e.marshalBinary(m.Type(), bm)
 	}
+	if ja, ok := m.(jsonAppender); ok {
+		return e.finish(m.Type(), ja.appendJSON(e.buf.Bytes()))
+	}
 	enc := json.NewEncoder(&e.buf)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(m); err != nil {
@@ -77,6 +80,15 @@ func (e *Encoder) marshalBinary(t MsgType, m encoding.BinaryAppender) ([]byte, e
 	if err != nil {
 		e.release()
 		return nil, err
+	}
+	return e.finish(t, frame)
+}
+
+// finish checks the size of a frame appended to the header placeholder and fills in the
+// header.
+func (e *Encoder) finish(t MsgType, frame []byte) ([]byte, error) {
+	if cap(frame) > e.buf.Cap() && cap(frame) <= maxKeptBuffer {
+		e.buf = *bytes.NewBuffer(frame[:0]) // keep what the message grew
 	}
 	n := len(frame) - HeaderSize
 	if err := checkOutgoing(t, n); err != nil {
@@ -176,6 +188,9 @@ func (d *Decoder) Decode() (Message, error) {
 		if err := bm.UnmarshalBinary(f.Payload); err != nil {
 			return nil, &DecodeError{Type: f.Type, Err: err}
 		}
+		return m, nil
+	}
+	if jp, ok := m.(jsonParser); ok && jp.parseJSON(f.Payload) {
 		return m, nil
 	}
 	if err := json.Unmarshal(f.Payload, m); err != nil {
