@@ -151,8 +151,10 @@ type Decoder struct {
 }
 
 // maxKeptPayload is the largest payload buffer a reusing Decoder keeps between frames:
-// room for the largest chunk a backup cuts, sealed.
-const maxKeptPayload = 9 << 20
+// room for nineteen chunks in twenty at the default chunk sizes (512 KiB to 8 MiB, 1 MiB
+// on average), sealed. A larger one is dropped after its frame, so that a restore's eight
+// streams do not each hold on to a buffer as big as the biggest chunk they met.
+const maxKeptPayload = 2<<20 + 64<<10
 
 // NewDecoder returns a Decoder that reads from r and accepts payloads up to MaxFrameSize.
 func NewDecoder(r io.Reader) *Decoder {
