@@ -162,7 +162,8 @@ func TestDecodePayloads(t *testing.T) {
 func TestDecoderReuseBuffer(t *testing.T) {
 	var msgs []Message
 	for i, n := range []int{100 << 10, 10, 1 << 20, 50 << 10, 3} {
-		msgs = append(msgs, &BlobData{ID: blob.ID{byte(i)}, Sealed: bytes.Repeat([]byte{byte(i)}, n)},
+		sealed := bytes.Repeat([]byte{byte(i)}, n)
+		msgs = append(msgs, &BlobData{ID: blob.ID{byte(i)}, Sealed: sealed},
 			&MissingRequest{IDs: []blob.ID{{byte(i)}}})
 	}
 	var buf bytes.Buffer
