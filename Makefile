@@ -47,9 +47,11 @@ packages: ## .deb and .rpm of agent and controller, amd64 and arm64, into dist/
 test-packages: ## the package tests: dpkg install, enrol, back up, upgrade, purge; systemd-nspawn
 	GRIM_PACKAGE_TESTS=1 $(GO) test -count=1 -v -timeout 15m ./deployments/
 
-# Every decoder of outside input has a fuzz target: package and target name.
+# Every decoder of outside input has a fuzz target, and so has the tree encoder, which
+# must give encoding/json's bytes: package and target name.
 FUZZ_TARGETS := ./protocol:FuzzDecode ./protocol/jointoken:FuzzParse \
-	./protocol/blob:FuzzOpen ./protocol/tree:FuzzUnmarshal ./agent/internal/cache:FuzzDecode \
+	./protocol/blob:FuzzOpen ./protocol/tree:FuzzUnmarshal ./protocol/tree:FuzzMarshal \
+	./agent/internal/cache:FuzzDecode \
 	./controller/internal/auth:FuzzParse ./controller/internal/auth:FuzzParseToken \
 	./controller/internal/repo:FuzzDecodeTrailer ./pkg/scythe:FuzzParse \
 	./controller/internal/webhook:FuzzVerify

@@ -54,6 +54,9 @@ func (e *Encoder) marshal(m Message) ([]byte, error) {
 	if bm, ok := m.(encoding.BinaryAppender); ok {
 		return e.marshalBinary(m.Type(), bm)
 	}
+	if ja, ok := m.(jsonAppender); ok {
+		return e.finish(m.Type(), ja.appendJSON(e.buf.Bytes()))
+	}
 	enc := json.NewEncoder(&e.buf)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(m); err != nil {
@@ -77,6 +80,15 @@ func (e *Encoder) marshalBinary(t MsgType, m encoding.BinaryAppender) ([]byte, e
 	if err != nil {
 		e.release()
 		return nil, err
+	}
+	return e.finish(t, frame)
+}
+
+// finish checks the size of a frame appended to the header placeholder and fills in the
+// header.
+func (e *Encoder) finish(t MsgType, frame []byte) ([]byte, error) {
+	if cap(frame) > e.buf.Cap() && cap(frame) <= maxKeptBuffer {
+		e.buf = *bytes.NewBuffer(frame[:0]) // keep what the message grew
 	}
 	n := len(frame) - HeaderSize
 	if err := checkOutgoing(t, n); err != nil {
@@ -132,12 +144,28 @@ func (e *Encoder) release() {
 type Decoder struct {
 	r   io.Reader
 	max int
+	// buf, once ReuseBuffer was called, receives every payload; nil allocates one per
+	// frame.
+	buf   []byte
+	reuse bool
 }
+
+// maxKeptPayload is the largest payload buffer a reusing Decoder keeps between frames:
+// room for nineteen chunks in twenty at the default chunk sizes (512 KiB to 8 MiB, 1 MiB
+// on average), sealed. A larger one is dropped after its frame, so that a restore's eight
+// streams do not each hold on to a buffer as big as the biggest chunk they met.
+const maxKeptPayload = 2<<20 + 64<<10
 
 // NewDecoder returns a Decoder that reads from r and accepts payloads up to MaxFrameSize.
 func NewDecoder(r io.Reader) *Decoder {
 	return &Decoder{r: r, max: MaxFrameSize}
 }
+
+// ReuseBuffer makes the Decoder read every later payload into one buffer it keeps, for a
+// reader of many binary messages that is done with each before it decodes the next: the
+// byte slices of a BlobPut or BlobData (which alias the payload) are then valid only
+// until the next Decode. Messages decoded from JSON never alias it.
+func (d *Decoder) ReuseBuffer() { d.reuse = true }
 
 // SetMaxFrameSize lowers the largest payload the Decoder accepts. Zero or less, or more
 // than MaxFrameSize, means MaxFrameSize.
@@ -150,7 +178,7 @@ func (d *Decoder) SetMaxFrameSize(n int) {
 // frames; the frame errors of ReadFrame, wrapped; or a *DecodeError when the payload is
 // not valid JSON for the message's type.
 func (d *Decoder) Decode() (Message, error) {
-	f, err := ReadFrame(d.r, d.max)
+	f, err := d.readFrame()
 	if errors.Is(err, io.EOF) {
 		return nil, io.EOF
 	}
@@ -164,10 +192,26 @@ func (d *Decoder) Decode() (Message, error) {
 		}
 		return m, nil
 	}
+	if jp, ok := m.(jsonParser); ok && jp.parseJSON(f.Payload) {
+		return m, nil
+	}
 	if err := json.Unmarshal(f.Payload, m); err != nil {
 		return nil, &DecodeError{Type: f.Type, Err: err}
 	}
 	return m, nil
+}
+
+// readFrame is ReadFrame, into the kept buffer when the Decoder reuses one.
+func (d *Decoder) readFrame() (Frame, error) {
+	if !d.reuse {
+		return ReadFrame(d.r, d.max)
+	}
+	f, err := readFrame(d.r, d.max, d.buf)
+	d.buf = nil
+	if err == nil && cap(f.Payload) <= maxKeptPayload {
+		d.buf = f.Payload[:0]
+	}
+	return f, err
 }
 
 // Expect decodes one message and returns it if it is a T. A received *Error comes back as

@@ -156,6 +156,39 @@ func TestDecodePayloads(t *testing.T) {
 	}
 }
 
+// TestDecoderReuseBuffer decodes binary messages of growing and shrinking sizes, with
+// JSON ones between them, through one reused buffer: each is right when decoded, and a
+// payload that fits takes the storage of the one before.
+func TestDecoderReuseBuffer(t *testing.T) {
+	var msgs []Message
+	for i, n := range []int{100 << 10, 10, 1 << 20, 50 << 10, 3} {
+		sealed := bytes.Repeat([]byte{byte(i)}, n)
+		msgs = append(msgs, &BlobData{ID: blob.ID{byte(i)}, Sealed: sealed},
+			&MissingRequest{IDs: []blob.ID{{byte(i)}}})
+	}
+	var buf bytes.Buffer
+	enc := NewEncoder(&buf)
+	for _, m := range msgs {
+		require.NoError(t, enc.Encode(m))
+	}
+	d := NewDecoder(&buf)
+	d.ReuseBuffer()
+	var prev *byte
+	for i, want := range msgs {
+		got, err := d.Decode()
+		require.NoError(t, err)
+		require.Equal(t, want, got, "message %d", i)
+		if bd, ok := got.(*BlobData); ok {
+			if i == 6 { // 50 KiB after 1 MiB: the buffer is the one before
+				assert.Same(t, prev, &bd.Sealed[0])
+			}
+			prev = &bd.Sealed[0]
+		}
+	}
+	_, err := d.Decode()
+	assert.ErrorIs(t, err, io.EOF)
+}
+
 func TestDecoderMaxFrameSize(t *testing.T) {
 	in := frame(MsgHello, `{"name":"a rather long agent name"}`)
 	d := NewDecoder(bytes.NewReader(in))

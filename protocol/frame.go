@@ -72,15 +72,20 @@ type Frame struct {
 // ErrUnknownType, ErrFrameTooLarge (all wrapped with details), *VersionError, or the
 // error of r.
 func ReadFrame(r io.Reader, maxSize int) (Frame, error) {
+	return readFrame(r, limit(maxSize), nil)
+}
+
+// readFrame is ReadFrame with the payload read into buf's storage.
+func readFrame(r io.Reader, maxSize int, buf []byte) (Frame, error) {
 	var hdr [HeaderSize]byte
 	if _, err := io.ReadFull(r, hdr[:]); err != nil {
 		return Frame{}, err
 	}
-	t, n, err := parseHeader(hdr, limit(maxSize))
+	t, n, err := parseHeader(hdr, maxSize)
 	if err != nil {
 		return Frame{}, err
 	}
-	payload, err := readPayload(r, n)
+	payload, err := readPayload(r, n, buf)
 	if err != nil {
 		return Frame{}, fmt.Errorf("read %s payload: %w", t, err)
 	}
@@ -141,9 +146,13 @@ func parseHeader(hdr [HeaderSize]byte, maxSize int) (MsgType, int, error) {
 	return t, int(n), nil
 }
 
-// readPayload reads n bytes, growing its buffer as data arrives rather than trusting n.
-func readPayload(r io.Reader, n int) ([]byte, error) {
-	buf := make([]byte, 0, min(n, initialPayloadCap))
+// readPayload reads n bytes into buf's storage, growing it as data arrives rather than
+// trusting n: a buffer shorter than n is grown only by as much as has come.
+func readPayload(r io.Reader, n int, buf []byte) ([]byte, error) {
+	buf = buf[:0]
+	if cap(buf) == 0 {
+		buf = make([]byte, 0, min(n, initialPayloadCap))
+	}
 	for len(buf) < n {
 		if len(buf) == cap(buf) {
 			buf = slices.Grow(buf, min(cap(buf), n-len(buf)))

@@ -30,11 +30,16 @@ func FuzzDecode(f *testing.F) {
 
 	f.Fuzz(func(t *testing.T, data []byte) {
 		d := NewDecoder(bytes.NewReader(data))
+		reusing := NewDecoder(bytes.NewReader(data))
+		reusing.ReuseBuffer()
 		for range 16 {
 			m, err := d.Decode()
+			m2, err2 := reusing.Decode()
+			require.Equal(t, err == nil, err2 == nil, "a reused buffer decodes alike")
 			if err != nil {
 				return
 			}
+			require.Equal(t, m, m2, "a reused buffer decodes alike")
 			checkReencode(t, m)
 		}
 	})

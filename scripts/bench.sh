@@ -7,7 +7,8 @@
 #   scripts/bench.sh                 # the default data set (1 GiB)
 #   scripts/bench.sh --quick         # 100 MiB, to check the benchmark itself
 #   BENCH_SIZE=1GiB scripts/bench.sh # any size; flags go to the driver (--help lists them)
-#   BENCH_TRANSPORTS=tcp scripts/bench.sh  # one transport only (default: quic, then tcp)
+#   BENCH_TRANSPORTS=tcp scripts/bench.sh  # one transport only (default: quic, then tcp;
+#                                          # a list is spaces or commas: quic,tcp)
 #
 # Dropping the page cache between phases needs root; without it every phase runs warm.
 set -euo pipefail
@@ -36,7 +37,8 @@ for arg in "$@"; do [ "$arg" = "--quick" ] && quick=1; done
 prefix=latest
 [ -n "$quick" ] && prefix=quick
 go build -o bin/grim-bench ./bench/cmd/grim-bench
-for transport in ${BENCH_TRANSPORTS:-quic tcp}; do
+BENCH_TRANSPORTS=${BENCH_TRANSPORTS:-quic tcp}
+for transport in ${BENCH_TRANSPORTS//,/ }; do
   echo "=== agent transport: $transport"
   bin/grim-bench --transport "$transport" --out "bench/results/$prefix-$transport.json" "$@"
 done

@@ -11,6 +11,7 @@ import (
 	"io"
 	"runtime"
 	"slices"
+	"sync"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
@@ -61,6 +62,9 @@ type Codec struct {
 	comp   Compression
 	zenc   *zstd.Encoder
 	zdec   *zstd.Decoder
+	// hashers holds keyed BLAKE3 hashers for ID. A fresh one is some 11 KiB to allocate
+	// and clear, more than hashing a small file costs; a used one is reset to the key.
+	hashers sync.Pool
 }
 
 // NewCodec returns a codec that seals with the given cipher and compression ("" picks
@@ -107,20 +111,27 @@ func NewCodec(k *Keys, c Cipher, comp Compression) (*Codec, error) {
 	if err != nil {
 		return nil, fmt.Errorf("zstd decoder: %w", err)
 	}
-	return &Codec{mac: bytes.Clone(k.MAC), xchach: x, gcm: g, seal: c, comp: comp,
-		zenc: zenc, zdec: zdec}, nil
+	codec := &Codec{mac: bytes.Clone(k.MAC), xchach: x, gcm: g, seal: c, comp: comp,
+		zenc: zenc, zdec: zdec}
+	codec.hashers.New = func() any {
+		h, err := blake3.NewKeyed(codec.mac)
+		if err != nil {
+			// The key size is checked by Validate; this cannot happen.
+			panic(fmt.Sprintf("blob: keyed hash: %v", err))
+		}
+		return h
+	}
+	return codec, nil
 }
 
 // ID names plaintext data: BLAKE3 keyed with the account's MAC key.
 func (c *Codec) ID(data []byte) ID {
-	h, err := blake3.NewKeyed(c.mac)
-	if err != nil {
-		// The key size is checked in NewCodec; this cannot happen.
-		panic(fmt.Sprintf("blob: keyed hash: %v", err))
-	}
+	h := c.hashers.Get().(*blake3.Hasher)
+	h.Reset()
 	_, _ = h.Write(data)
 	var id ID
 	h.Sum(id[:0])
+	c.hashers.Put(h)
 	return id
 }
 
@@ -189,10 +200,38 @@ func (c *Codec) compress(dst, plain []byte) ([]byte, error) {
 }
 
 // Open decrypts and decompresses a sealed blob and checks that its plaintext hashes to
-// id. Any failure is ErrCorrupt (wrapped with the reason).
+// id. Any failure is ErrCorrupt (wrapped with the reason). sealed is left as it was.
 func (c *Codec) Open(id ID, sealed []byte) ([]byte, Kind, error) {
+	plain, kind, _, err := c.open(id, sealed, false, nil)
+	return plain, kind, err
+}
+
+// Opener opens one blob after another with buffers it reuses, for a reader of many blobs
+// that is done with each before it opens the next. It is not safe for concurrent use.
+type Opener struct {
+	c   *Codec
+	buf []byte // where compressed blobs are inflated
+}
+
+// NewOpener returns an Opener that opens blobs with c.
+func (c *Codec) NewOpener() *Opener { return &Opener{c: c} }
+
+// Open is Codec.Open for a caller that has no further use for sealed: it decrypts sealed
+// where it lies, overwriting it, and inflates a compressed blob into a buffer of its own.
+// The plaintext aliases sealed or that buffer, so it is valid until the next Open and
+// only as long as sealed is not reused.
+func (o *Opener) Open(id ID, sealed []byte) ([]byte, Kind, error) {
+	plain, kind, buf, err := o.c.open(id, sealed, true, o.buf)
+	o.buf = buf
+	return plain, kind, err
+}
+
+// open is Open, decrypting in place when inPlace is set and inflating into buf's storage;
+// it returns the buffer for the next call.
+func (c *Codec) open(id ID, sealed []byte, inPlace bool, buf []byte) ([]byte, Kind, []byte,
+	error) {
 	if len(sealed) < 2 || sealed[0] != formatVersion {
-		return nil, 0, fmt.Errorf("%w: unknown format", ErrCorrupt)
+		return nil, 0, buf, fmt.Errorf("%w: unknown format", ErrCorrupt)
 	}
 	var aead cipher.AEAD
 	switch sealed[1] {
@@ -201,35 +240,43 @@ func (c *Codec) Open(id ID, sealed []byte) ([]byte, Kind, error) {
 	case cipherIDGCM:
 		aead = c.gcm
 	default:
-		return nil, 0, fmt.Errorf("%w: unknown cipher", ErrCorrupt)
+		return nil, 0, buf, fmt.Errorf("%w: unknown cipher", ErrCorrupt)
 	}
 	rest := sealed[2:]
 	if len(rest) < aead.NonceSize()+aead.Overhead()+2 {
-		return nil, 0, fmt.Errorf("%w: too short", ErrCorrupt)
+		return nil, 0, buf, fmt.Errorf("%w: too short", ErrCorrupt)
 	}
 	nonce, ct := rest[:aead.NonceSize()], rest[aead.NonceSize():]
-	inner, err := aead.Open(nil, nonce, ct, id[:])
+	var dst []byte
+	if inPlace {
+		dst = ct[:0]
+	}
+	inner, err := aead.Open(dst, nonce, ct, id[:])
 	if err != nil {
-		return nil, 0, fmt.Errorf("%w: authentication failed", ErrCorrupt)
+		return nil, 0, buf, fmt.Errorf("%w: authentication failed", ErrCorrupt)
 	}
 	kind := Kind(inner[0])
-	plain, err := c.decompress(inner[1], inner[2:])
+	plain, err := c.decompress(inner[1], inner[2:], buf)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, buf, err
+	}
+	if inner[1] != compIDNone {
+		buf = plain[:0]
 	}
 	got := c.ID(plain)
 	if subtle.ConstantTimeCompare(got[:], id[:]) != 1 {
-		return nil, 0, fmt.Errorf("%w: hash mismatch", ErrCorrupt)
+		return nil, 0, buf, fmt.Errorf("%w: hash mismatch", ErrCorrupt)
 	}
-	return plain, kind, nil
+	return plain, kind, buf, nil
 }
 
-func (c *Codec) decompress(compID byte, data []byte) ([]byte, error) {
+// decompress inflates data as compID says, into buf's storage when it is zstd.
+func (c *Codec) decompress(compID byte, data, buf []byte) ([]byte, error) {
 	switch compID {
 	case compIDNone:
 		return data, nil
 	case compIDZstd:
-		out, err := c.zdec.DecodeAll(data, nil)
+		out, err := c.zdec.DecodeAll(data, buf[:0])
 		if err != nil {
 			return nil, fmt.Errorf("%w: zstd: %v", ErrCorrupt, err)
 		}

@@ -1,6 +1,7 @@
 package blob
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"testing"
 )
@@ -40,12 +41,18 @@ func benchCodec(b *testing.B, c Cipher, comp Compression) *Codec {
 	return codec
 }
 
+// BenchmarkID names a chunk of the average size and a small file's.
 func BenchmarkID(b *testing.B) {
 	c := benchCodec(b, "", "")
-	data := incompressible(benchChunk)
-	b.SetBytes(benchChunk)
-	for b.Loop() {
-		c.ID(data)
+	for _, size := range []int{benchChunk, 4 << 10} {
+		b.Run(fmt.Sprintf("size=%dKiB", size>>10), func(b *testing.B) {
+			data := incompressible(size)
+			b.SetBytes(int64(size))
+			b.ReportAllocs()
+			for b.Loop() {
+				c.ID(data)
+			}
+		})
 	}
 }
 

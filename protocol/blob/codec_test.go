@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/zeebo/blake3"
 )
 
 func testCodec(t testing.TB, c Cipher, comp Compression) *Codec {
@@ -41,6 +43,44 @@ func TestSealOpenRoundTrip(t *testing.T) {
 					assert.True(t, bytes.Equal(plain, got))
 				})
 			}
+		}
+	}
+}
+
+// TestOpenerOpensInPlace opens blobs of every cipher and compression, big and small, one
+// after another with one Opener, whose buffers each reuses: every plaintext is right when
+// returned, Codec.Open leaves sealed as it was, and a tampered blob still fails.
+func TestOpenerOpensInPlace(t *testing.T) {
+	keys, err := NewKeys()
+	require.NoError(t, err)
+	var sealers []*Codec
+	for _, ci := range []Cipher{CipherXChaCha20, CipherAESGCM} {
+		for _, comp := range []Compression{CompressionZstd, CompressionGzip, CompressionNone} {
+			c, err := NewCodec(keys, ci, comp)
+			require.NoError(t, err)
+			sealers = append(sealers, c)
+		}
+	}
+	o := sealers[0].NewOpener()
+	for i, plain := range [][]byte{compressible(300 << 10), {42}, incompressible(200 << 10),
+		compressible(1 << 20), nil, compressible(10 << 10), incompressible(5)} {
+		for k, c := range sealers {
+			id := c.ID(plain)
+			sealed, err := c.Seal(nil, id, KindData, plain)
+			require.NoError(t, err)
+			kept := bytes.Clone(sealed)
+			_, _, err = c.Open(id, sealed)
+			require.NoError(t, err)
+			require.Equal(t, kept, sealed, "Codec.Open leaves sealed alone")
+
+			got, kind, err := o.Open(id, sealed)
+			require.NoError(t, err, "blob %d, sealer %d", i, k)
+			assert.Equal(t, KindData, kind)
+			require.True(t, bytes.Equal(plain, got), "blob %d, sealer %d", i, k)
+
+			kept[len(kept)-1] ^= 1
+			_, _, err = o.Open(id, kept)
+			require.ErrorIs(t, err, ErrCorrupt)
 		}
 	}
 }
@@ -173,6 +213,34 @@ func TestIDIsKeyed(t *testing.T) {
 	assert.Equal(t, a.ID(data), a.ID(data))
 	assert.NotEqual(t, a.ID(data), b.ID(data))
 	assert.NotEqual(t, a.ID(data), a.ID([]byte("other data")))
+}
+
+// TestIDIsKeyedBLAKE3 pins ID to BLAKE3 keyed with the MAC key, computed afresh, however
+// often and from however many goroutines the codec's reused hashers have hashed before.
+func TestIDIsKeyedBLAKE3(t *testing.T) {
+	keys, err := NewKeys()
+	require.NoError(t, err)
+	c, err := NewCodec(keys, "", "")
+	require.NoError(t, err)
+	want := func(data []byte) ID {
+		h, err := blake3.NewKeyed(keys.MAC)
+		require.NoError(t, err)
+		_, _ = h.Write(data)
+		var id ID
+		h.Sum(id[:0])
+		return id
+	}
+	inputs := [][]byte{nil, []byte("a"), bytes.Repeat([]byte("long "), 100_000), []byte("b")}
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for i := range 50 {
+				data := inputs[(g+i)%len(inputs)]
+				assert.Equal(t, want(data), c.ID(data))
+			}
+		})
+	}
+	wg.Wait()
 }
 
 func TestNewCodecRejects(t *testing.T) {

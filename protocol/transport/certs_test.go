@@ -29,7 +29,7 @@ type testCA struct {
 	pool *x509.CertPool
 }
 
-func newTestPKI(t *testing.T) testPKI {
+func newTestPKI(t testing.TB) testPKI {
 	t.Helper()
 	ca, other := newTestCA(t, "grim test ca"), newTestCA(t, "another ca")
 	server := ca.issue(t, "controller", x509.ExtKeyUsageServerAuth)
@@ -51,7 +51,7 @@ func newTestPKI(t *testing.T) testPKI {
 	}
 }
 
-func newTestCA(t *testing.T, name string) testCA {
+func newTestCA(t testing.TB, name string) testCA {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	require.NoError(t, err)
@@ -74,7 +74,7 @@ func newTestCA(t *testing.T, name string) testCA {
 }
 
 // issue signs a leaf certificate for 127.0.0.1 and localhost.
-func (ca testCA) issue(t *testing.T, name string, usage x509.ExtKeyUsage) tls.Certificate {
+func (ca testCA) issue(t testing.TB, name string, usage x509.ExtKeyUsage) tls.Certificate {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	require.NoError(t, err)

@@ -22,7 +22,7 @@ import (
 // modes are the transports every test runs over.
 var modes = []Mode{ModeQUIC, ModeTCP}
 
-func startListener(t *testing.T, conf *tls.Config, opts ListenOptions) *Listener {
+func startListener(t testing.TB, conf *tls.Config, opts ListenOptions) *Listener {
 	t.Helper()
 	ln, err := Listen("127.0.0.1:0", conf, opts)
 	require.NoError(t, err)
@@ -31,7 +31,7 @@ func startListener(t *testing.T, conf *tls.Config, opts ListenOptions) *Listener
 }
 
 // connect dials ln and returns both ends of the new connection.
-func connect(t *testing.T, ln *Listener, mode Mode, conf *tls.Config) (client, server Conn) {
+func connect(t testing.TB, ln *Listener, mode Mode, conf *tls.Config) (client, server Conn) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

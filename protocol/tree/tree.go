@@ -79,6 +79,9 @@ func (t *Tree) Marshal() ([]byte, error) {
 		t.Nodes[i].AccessTime = t.Nodes[i].AccessTime.UTC()
 		t.Nodes[i].ChangeTime = t.Nodes[i].ChangeTime.UTC()
 	}
+	if b, ok := appendTree(make([]byte, 0, 16+384*len(t.Nodes)), t); ok {
+		return b, nil
+	}
 	return json.Marshal(t)
 }
 

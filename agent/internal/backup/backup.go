@@ -51,9 +51,9 @@ const (
 	// chunks of about 4 KiB, the largest keeps the biggest chunk at 8 MiB.
 	MinAverageBits = 12
 	MaxAverageBits = 20
-	// bufferPerWorker is the default share of Options.BufferBytes per worker: one chunk
+	// bufferPerSealer is the default share of Options.BufferBytes per sealer: one chunk
 	// of the largest size, or eight of the average.
-	bufferPerWorker = 8 << 20
+	bufferPerSealer = 8 << 20
 	// minBuffer keeps room for two of the largest chunks.
 	minBuffer = 2 << (MaxAverageBits + 3)
 )
@@ -79,12 +79,16 @@ type Options struct {
 	// Cache, if not nil, lets unchanged files be taken without reading them; Run records
 	// every file it backs up in it. The caller saves it after a successful run.
 	Cache *cache.Cache
-	// Concurrency is the number of file workers and of sealers; zero means
-	// runtime.NumCPU().
+	// Concurrency is the number of sealers; zero means runtime.NumCPU().
 	Concurrency int
+	// FileWorkers is the number of goroutines that stat, read, chunk and hash files; zero
+	// means 4 × Concurrency. They wait on the disk and on the store's answers about as
+	// much as they use the CPU, so more of them than cores keep the cores and the store
+	// busy; memory does not grow with them beyond a chunk buffer each.
+	FileWorkers int
 	// BufferBytes bounds the chunk and tree data held between reading and sealing; zero
 	// means Concurrency × 8 MiB. Values below 16 MiB are raised to 16 MiB. Besides it,
-	// each worker keeps a buffer of up to the largest chunk, and each sealer the chunk it
+	// each file worker keeps a buffer of up to the largest chunk, and each sealer the chunk it
 	// is compressing and encrypting.
 	BufferBytes int64
 	// Progress, if not nil, is called from one goroutine at most every 250 ms, and once
@@ -135,7 +139,8 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		return nil, fmt.Errorf("backup: %w", err)
 	}
 	start := r.now()
-	r.log.Info("backup started", "paths", len(r.paths), "concurrency", r.workers)
+	r.log.Info("backup started", "paths", len(r.paths), "sealers", r.opts.Concurrency,
+		"file_workers", r.workers)
 	res, err := r.execute(ctx)
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -172,8 +177,11 @@ func (o Options) withDefaults() (Options, error) {
 	if o.Concurrency <= 0 {
 		o.Concurrency = runtime.NumCPU()
 	}
+	if o.FileWorkers <= 0 {
+		o.FileWorkers = 4 * o.Concurrency
+	}
 	if o.BufferBytes == 0 {
-		o.BufferBytes = int64(o.Concurrency) * bufferPerWorker
+		o.BufferBytes = int64(o.Concurrency) * bufferPerSealer
 	}
 	o.BufferBytes = max(o.BufferBytes, minBuffer)
 	if o.Logger == nil {

@@ -380,7 +380,8 @@ func TestFileGrownSinceStat(t *testing.T) {
 		file, _, err := openFile(path)
 		require.NoError(t, err)
 		defer file.Close()
-		ids, n, err := newWorker(r).chunkFile(context.Background(), file, statSize)
+		ids, n, err := newWorker(r).chunkFile(context.Background(), r.ready(&reader{}), file,
+			statSize)
 		require.NoError(t, err)
 		return ids, n
 	}

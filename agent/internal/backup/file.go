@@ -29,25 +29,63 @@ type readError struct{ err error }
 func (e *readError) Error() string { return e.err.Error() }
 func (e *readError) Unwrap() error { return e.err }
 
-// worker reads, chunks and hashes files. Its chunker and scratch buffer are reused for
-// every file, so a worker allocates per chunk only the copy its batch keeps.
+// worker stats files, takes unchanged ones from the cache, and reads, chunks and hashes
+// the others with a reader it borrows from the run.
 type worker struct {
-	r  *run
-	b  *batch
+	r *run
+	b *batch
+}
+
+func newWorker(r *run) *worker { return &worker{r: r, b: newBatch(r)} }
+
+// reader is what cutting a file into chunks takes: a chunker and the buffer of the chunk
+// being cut. A run has a fixed number of them, shared by its file workers, so the memory
+// they hold does not grow with the number of workers, and a reader allocates per chunk
+// only the copy its worker's batch keeps.
+type reader struct {
 	ch *chunker.Chunker
 	// scratch holds the chunk being cut. It starts at twice the average chunk size and
-	// keeps whatever the chunker grew it to, up to the largest chunk, so that a worker
+	// keeps whatever the chunker grew it to, up to the largest chunk, so that a reader
 	// that never meets a maximal chunk never pays for one.
 	scratch []byte
 }
 
-func newWorker(r *run) *worker {
-	return &worker{
-		r:       r,
-		b:       newBatch(r),
-		ch:      chunker.NewWithBoundaries(nil, r.opts.Polynomial, r.minChunk, r.maxChunk),
-		scratch: make([]byte, 0, 2<<r.opts.AverageBits),
+// newReaders makes n readers, which allocate their buffers on first use: a run that
+// takes every file from the cache never does.
+func newReaders(n int) chan *reader {
+	ch := make(chan *reader, n)
+	for range n {
+		ch <- &reader{}
 	}
+	return ch
+}
+
+// takeReader borrows a reader, flushing the batch first if it has to wait: the worker
+// holding one may be waiting for budget that this batch holds.
+func (w *worker) takeReader(ctx context.Context) (*reader, error) {
+	select {
+	case rd := <-w.r.readers:
+		return w.r.ready(rd), nil
+	default:
+	}
+	if err := w.b.flush(ctx); err != nil {
+		return nil, err
+	}
+	select {
+	case rd := <-w.r.readers:
+		return w.r.ready(rd), nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// ready gives rd its chunker and buffer if it has none yet.
+func (r *run) ready(rd *reader) *reader {
+	if rd.ch == nil {
+		rd.ch = chunker.NewWithBoundaries(nil, r.opts.Polynomial, r.minChunk, r.maxChunk)
+		rd.scratch = make([]byte, 0, 2<<r.opts.AverageBits)
+	}
+	return rd
 }
 
 // loop processes files until the walker is done and nothing is left to read again.
@@ -149,8 +187,13 @@ func (w *worker) read(ctx context.Context, j fileJob) error {
 		return w.r.complete(ctx, w.b, j.dir, j.slot, nil)
 	}
 	defer f.Close()
+	rd, err := w.takeReader(ctx)
+	if err != nil {
+		return err
+	}
 	started := w.r.now()
-	ids, size, err := w.chunkFile(ctx, f, pre.Size)
+	ids, size, err := w.chunkFile(ctx, rd, f, pre.Size)
+	w.r.readers <- rd
 	var rerr *readError
 	if errors.As(err, &rerr) {
 		w.r.warn(j.path, "read", rerr.err)
@@ -172,31 +215,31 @@ func (w *worker) read(ctx context.Context, j fileJob) error {
 }
 
 // chunkFile splits f into chunks and hands each to the batch.
-func (w *worker) chunkFile(ctx context.Context, f *os.File, size int64) ([]blob.ID, int64,
-	error) {
+func (w *worker) chunkFile(ctx context.Context, rd *reader, f *os.File, size int64) (
+	[]blob.ID, int64, error) {
 	if size < int64(w.r.minChunk) {
-		ids, n, done, err := w.chunkSmall(ctx, f)
+		ids, n, done, err := w.chunkSmall(ctx, rd, f)
 		if done || err != nil {
 			return ids, n, err
 		}
 	}
-	w.ch.ResetWithBoundaries(f, w.r.opts.Polynomial, w.r.minChunk, w.r.maxChunk)
-	w.ch.SetAverageBits(w.r.opts.AverageBits)
+	rd.ch.ResetWithBoundaries(f, w.r.opts.Polynomial, w.r.minChunk, w.r.maxChunk)
+	rd.ch.SetAverageBits(w.r.opts.AverageBits)
 	var ids []blob.ID
 	var total int64
 	for {
 		if err := ctx.Err(); err != nil {
 			return nil, 0, err
 		}
-		c, err := w.ch.Next(w.scratch)
+		c, err := rd.ch.Next(rd.scratch)
 		if errors.Is(err, io.EOF) {
 			return ids, total, nil
 		}
 		if err != nil {
 			return nil, 0, &readError{err}
 		}
-		if cap(c.Data) > cap(w.scratch) {
-			w.scratch = c.Data[:0]
+		if cap(c.Data) > cap(rd.scratch) {
+			rd.scratch = c.Data[:0]
 		}
 		id, err := w.chunk(ctx, c.Data)
 		if err != nil {
@@ -210,14 +253,14 @@ func (w *worker) chunkFile(ctx context.Context, f *os.File, size int64) ([]blob.
 // chunkSmall reads a file stat'ed shorter than the smallest chunk, which is one chunk
 // whatever the chunker would say, so it skips the chunker. If the file has grown since,
 // it rewinds and reports not done, for the chunker to take it from the start.
-func (w *worker) chunkSmall(ctx context.Context, f *os.File) ([]blob.ID, int64, bool,
-	error) {
-	n, err := io.ReadFull(f, w.scratch[:min(w.r.minChunk, uint(cap(w.scratch)))])
+func (w *worker) chunkSmall(ctx context.Context, rd *reader, f *os.File) ([]blob.ID, int64,
+	bool, error) {
+	n, err := io.ReadFull(f, rd.scratch[:min(w.r.minChunk, uint(cap(rd.scratch)))])
 	switch {
 	case errors.Is(err, io.EOF):
 		return nil, 0, true, nil
 	case errors.Is(err, io.ErrUnexpectedEOF):
-		id, err := w.chunk(ctx, w.scratch[:n])
+		id, err := w.chunk(ctx, rd.scratch[:n])
 		return []blob.ID{id}, int64(n), true, err
 	case err != nil:
 		return nil, 0, true, &readError{err}

@@ -16,6 +16,11 @@ import (
 	"github.com/grim-reaper/grim/protocol/blob"
 )
 
+// readersPerSealer is how many files may be read at once per sealer: enough to keep the
+// disk and the sealers busy, while the many more file workers stat files and check
+// cached ones.
+const readersPerSealer = 2
+
 // maxWarnings caps Result.Warnings; a tree full of unreadable files must not make the
 // result as big as the tree.
 const maxWarnings = 1000
@@ -29,15 +34,17 @@ type run struct {
 	store   Store
 	cache   *cache.Cache
 	now     func() time.Time
-	workers int
+	workers int // file workers
 
 	minChunk, maxChunk uint
 
 	known  *knownSet
 	names  *names
 	budget *semaphore.Weighted // bytes of chunk and tree data between reading and sealing
-	files  chan fileJob        // walker to file workers
-	seals  chan sealJob        // file workers and walker to sealers
+	// readers are lent to file workers to cut file contents into chunks.
+	readers chan *reader
+	files   chan fileJob // walker to file workers
+	seals   chan sealJob // file workers and walker to sealers
 
 	stats counters
 
@@ -85,13 +92,14 @@ func newRun(o Options) (*run, error) {
 		store:    o.Store,
 		cache:    o.Cache,
 		now:      o.Now,
-		workers:  o.Concurrency,
+		workers:  o.FileWorkers,
 		minChunk: 1 << (o.AverageBits - 1),
 		maxChunk: 1 << (o.AverageBits + 3),
 		known:    newKnownSet(),
 		names:    newNames(),
 		budget:   semaphore.NewWeighted(o.BufferBytes),
-		files:    make(chan fileJob, 4*o.Concurrency),
+		readers:  newReaders(readersPerSealer * o.Concurrency),
+		files:    make(chan fileJob, 2*o.FileWorkers),
 		seals:    make(chan sealJob, o.Concurrency),
 	}, nil
 }
@@ -103,7 +111,7 @@ func (r *run) execute(parent context.Context) (*Result, error) {
 	stopProgress := r.startProgress(ctx)
 
 	g, gctx := errgroup.WithContext(ctx)
-	for range r.workers {
+	for range r.opts.Concurrency {
 		g.Go(func() error { return r.sealLoop(gctx) })
 	}
 	g.Go(func() error {

@@ -58,6 +58,8 @@ func openStream(ctx context.Context, open Opener, jobID string) (*stream, error)
 		return nil, fmt.Errorf("open data stream: %w", err)
 	}
 	s := &stream{st: st, enc: protocol.NewEncoder(st), dec: protocol.NewDecoder(st)}
+	// Blobs are handed to Get's fn and done with before the next frame is read.
+	s.dec.ReuseBuffer()
 	if err := s.enc.Encode(&protocol.DataOpen{JobID: jobID}); err != nil {
 		st.Reset()
 		return nil, fmt.Errorf("open data stream: %w", err)
@@ -177,7 +179,8 @@ func (c *Client) Flush(ctx context.Context) error {
 }
 
 // Get fetches sealed blobs and calls fn for each in the order of ids. Blobs are checked by
-// the caller (blob.Codec.Open verifies each against its id).
+// the caller (blob.Codec.Open verifies each against its id). sealed lies in the stream's
+// read buffer: it is fn's only until fn returns, and fn may overwrite it.
 func (c *Client) Get(ctx context.Context, ids []blob.ID,
 	fn func(id blob.ID, sealed []byte) error) error {
 	for len(ids) > 0 {

@@ -1,6 +1,7 @@
 package restore
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -45,7 +46,8 @@ func (f *fakeSource) Get(ctx context.Context, ids []blob.ID,
 		if !ok {
 			return fmt.Errorf("blob %s: %w", id, errNotFound)
 		}
-		if err := fn(id, sealed); err != nil {
+		// fn may overwrite what it is given, as a restore's opener does.
+		if err := fn(id, bytes.Clone(sealed)); err != nil {
 			return err
 		}
 	}

@@ -95,7 +95,7 @@ func (r *run) writeFiles(ctx context.Context, tasks []*fileTask) error {
 	if len(stream) == 0 {
 		return nil
 	}
-	s := &streamer{ctx: ctx, r: r, tasks: stream}
+	s := &streamer{ctx: ctx, r: r, tasks: stream, open: r.opt.Codec.NewOpener()}
 	err := r.opt.Source.Get(ctx, ids, s.chunk)
 	s.abort()
 	if err == nil && s.i < len(stream) {
@@ -112,6 +112,8 @@ type streamer struct {
 	tasks []*fileTask
 	i, k  int      // the current task and its next chunk
 	out   *tmpFile // the current task's temporary file, once its first chunk came
+	// open decrypts each chunk where it arrived and inflates it into a buffer it reuses.
+	open *blob.Opener
 }
 
 func (s *streamer) chunk(id blob.ID, sealed []byte) error {
@@ -140,7 +142,7 @@ func (s *streamer) write(t *fileTask, id blob.ID, sealed []byte) error {
 	if want := t.node.Content[s.k]; id != want {
 		return fmt.Errorf("chunk %d: source sent %s, want %s", s.k, id, want)
 	}
-	plain, kind, err := s.r.opt.Codec.Open(id, sealed)
+	plain, kind, err := s.open.Open(id, sealed)
 	if err != nil {
 		return fmt.Errorf("chunk %d (%s): %w", s.k, id, err)
 	}

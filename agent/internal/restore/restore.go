@@ -38,7 +38,8 @@ const progressEvery = 250 * time.Millisecond
 // Source fetches sealed blobs from the controller.
 type Source interface {
 	// Get fetches the sealed blobs and calls fn for each, in the order of ids
-	// (ids may repeat). It stops at fn's first error and returns it.
+	// (ids may repeat). It stops at fn's first error and returns it. sealed is fn's only
+	// until fn returns, and fn may overwrite it.
 	Get(ctx context.Context, ids []blob.ID, fn func(id blob.ID, sealed []byte) error) error
 }
 

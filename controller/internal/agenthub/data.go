@@ -15,7 +15,8 @@ type Peer struct {
 }
 
 // DataHandler serves the data streams an agent opens for a job: it checks that the job is
-// the agent's and runs the stream's requests until the agent closes it.
+// the agent's and runs the stream's requests until the agent closes it. dec reuses its
+// buffer: a message's bytes are the handler's only until it decodes the next.
 type DataHandler interface {
 	ServeData(ctx context.Context, peer Peer, open *protocol.DataOpen, st transport.Stream,
 		enc *protocol.Encoder, dec *protocol.Decoder)
@@ -43,6 +44,9 @@ func (h *Hub) serveAgentStreams(ctx context.Context, s *session) {
 
 func (h *Hub) serveDataStream(ctx context.Context, s *session, st transport.Stream) {
 	enc, dec := protocol.NewEncoder(st), protocol.NewDecoder(st)
+	// A data stream's blobs are stored or refused before the next frame is read (see
+	// DataHandler).
+	dec.ReuseBuffer()
 	_ = st.SetDeadline(time.Now().Add(firstMessageTimeout))
 	open, err := protocol.Expect[*protocol.DataOpen](dec)
 	if err != nil {

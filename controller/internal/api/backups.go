@@ -21,6 +21,8 @@ type JobService interface {
 	Wake()
 	// Cancel stops a job running on this controller; false if it runs elsewhere.
 	Cancel(id string) bool
+	// Ended returns a channel closed when the next job run here has ended.
+	Ended() <-chan struct{}
 }
 
 // createBackupRequest is the body of POST /api/backup/create.
@@ -257,7 +259,7 @@ func (a *API) wakeJobs() {
 // getBackup serves GET /api/backup/{id}.
 func (a *API) getBackup(c *gin.Context) {
 	scope, id := scopeOf(accountFrom(c)), c.Param("id")
-	b, err := awaitEnd(c.Request.Context(), waitOf(c),
+	b, err := awaitEnd(c.Request.Context(), waitOf(c), a.jobEnded,
 		func(ctx context.Context) (*store.Backup, error) {
 			return a.store.Backups().Get(ctx, scope, id)
 		},

@@ -284,7 +284,7 @@ func viewRestore(r *store.Restore) restoreView {
 // getRestore serves GET /api/restore/{id}.
 func (a *API) getRestore(c *gin.Context) {
 	scope, id := scopeOf(accountFrom(c)), c.Param("id")
-	r, err := awaitEnd(c.Request.Context(), waitOf(c),
+	r, err := awaitEnd(c.Request.Context(), waitOf(c), a.jobEnded,
 		func(ctx context.Context) (*store.Restore, error) {
 			return a.store.Restores().Get(ctx, scope, id)
 		},

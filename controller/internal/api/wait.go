@@ -42,12 +42,33 @@ func jobEnded(status string) bool {
 		status == store.JobCanceled
 }
 
+// jobEnded returns the job runner's signal of the next job end here; nil, which never
+// fires, without a runner.
+func (a *API) jobEnded() <-chan struct{} {
+	if a.jobs == nil {
+		return nil
+	}
+	return a.jobs.Ended()
+}
+
 // awaitEnd calls get until the job it returns has ended or wait has passed, and returns
 // the last answer. A client that goes away ends the wait with the answer it has. This
 // lets a client learn of a job's end as it happens with one request every wait seconds,
-// rather than by polling fast.
-func awaitEnd[T any](ctx context.Context, wait time.Duration,
+// rather than by polling fast. ended gives a channel closed when a job run by this
+// controller ends, which makes it look again at once; jobs that end elsewhere are seen by
+// looking at the pace of nextPoll.
+func awaitEnd[T any](ctx context.Context, wait time.Duration, ended func() <-chan struct{},
 	get func(context.Context) (T, error), status func(T) string) (T, error) {
+	return awaitEndPolling(ctx, wait, nextPoll, ended, get, status)
+}
+
+// awaitEndPolling is awaitEnd with the pause between looks given by poll.
+func awaitEndPolling[T any](ctx context.Context, wait time.Duration,
+	poll func(time.Duration) time.Duration, ended func() <-chan struct{},
+	get func(context.Context) (T, error), status func(T) string) (T, error) {
+	// The signal is taken before each look, so an end between the look and the pause
+	// still wakes the pause.
+	signal := ended()
 	v, err := get(ctx)
 	if err != nil || wait <= 0 || jobEnded(status(v)) {
 		return v, err
@@ -56,7 +77,7 @@ func awaitEnd[T any](ctx context.Context, wait time.Duration,
 	deadline := time.NewTimer(wait)
 	defer deadline.Stop()
 	for {
-		pause := time.NewTimer(nextPoll(time.Since(start)))
+		pause := time.NewTimer(poll(time.Since(start)))
 		select {
 		case <-ctx.Done():
 			pause.Stop()
@@ -64,8 +85,11 @@ func awaitEnd[T any](ctx context.Context, wait time.Duration,
 		case <-deadline.C:
 			pause.Stop()
 			return v, nil
+		case <-signal:
+			pause.Stop()
 		case <-pause.C:
 		}
+		signal = ended()
 		next, err := get(ctx)
 		if err != nil {
 			if ctx.Err() != nil {

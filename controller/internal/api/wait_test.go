@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"net/http"
+	"sync"
 	"testing"
 	"time"
 
@@ -65,12 +66,55 @@ func TestGetJobWaitOutOfRange(t *testing.T) {
 
 func TestAwaitEndTimesOut(t *testing.T) {
 	calls := 0
-	v, err := awaitEnd(context.Background(), 3*minWaitPoll,
+	v, err := awaitEnd(context.Background(), 3*minWaitPoll, noSignal,
 		func(context.Context) (string, error) { calls++; return store.JobRunning, nil },
 		func(s string) string { return s })
 	require.NoError(t, err)
 	assert.Equal(t, store.JobRunning, v)
 	assert.Greater(t, calls, 1, "looked again while waiting")
+}
+
+func noSignal() <-chan struct{} { return nil }
+
+// TestAwaitEndWakesOnSignal waits with a pause between looks far longer than the test:
+// only the signal of a job's end can make it look again.
+func TestAwaitEndWakesOnSignal(t *testing.T) {
+	var mu sync.Mutex
+	status, signal := store.JobRunning, make(chan struct{})
+	ended := func() <-chan struct{} {
+		mu.Lock()
+		defer mu.Unlock()
+		return signal
+	}
+	looked := make(chan struct{}, 10)
+	get := func(context.Context) (string, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		looked <- struct{}{}
+		return status, nil
+	}
+	hour := func(time.Duration) time.Duration { return time.Hour }
+	done := make(chan string, 1)
+	go func() {
+		v, err := awaitEndPolling(context.Background(), time.Hour, hour, ended, get,
+			func(s string) string { return s })
+		assert.NoError(t, err)
+		done <- v
+	}()
+	<-looked
+
+	mu.Lock()
+	status = store.JobCompleted
+	close(signal)
+	signal = make(chan struct{})
+	mu.Unlock()
+	select {
+	case v := <-done:
+		assert.Equal(t, store.JobCompleted, v)
+		assert.Len(t, looked, 1, "looked once more, after the signal")
+	case <-time.After(time.Minute):
+		t.Fatal("the end signal did not wake the wait")
+	}
 }
 
 func TestNextPoll(t *testing.T) {

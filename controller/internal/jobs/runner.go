@@ -85,6 +85,7 @@ type Runner struct {
 	keys   Keys
 	log    *slog.Logger
 	wake   chan struct{}
+	ended  *endSignal
 
 	mu     sync.Mutex            // guards active
 	active map[string]*activeJob // jobs running on this controller, by job id
@@ -111,7 +112,7 @@ func New(cfg Config, st *store.Store, agents Agents, blobs Blobs, keys Keys,
 	return &Runner{
 		cfg: cfg, store: st, agents: agents, blobs: blobs, keys: keys,
 		log: log.With("component", "jobs"), wake: make(chan struct{}, 1),
-		active: make(map[string]*activeJob),
+		ended: newEndSignal(), active: make(map[string]*activeJob),
 	}
 }
 
@@ -246,6 +247,7 @@ func (r *Runner) start(ctx context.Context, j *activeJob, claim claimFunc,
 	}
 	j.attempt = attempt
 	r.wg.Go(func() {
+		defer r.ended.fire()
 		defer r.untrack(j.id)
 		defer cancel()
 		run(jctx)

@@ -49,8 +49,16 @@ const sqliteFile = "grim.db"
 // lock instead of failing with "database is locked", _txlock=immediate takes
 // the write lock at BEGIN so two transactions never deadlock upgrading a read
 // lock, and _time_format writes times in a form that sorts in time order.
+//
+// mmap_size maps the first 256 MiB of the file: every connection then reads the
+// database's pages straight from the kernel's page cache rather than copying them
+// into a cache of its own, which the blob index's lookups, spread over as many
+// connections as agents ask at once, mostly missed (an unchanged re-backup of
+// 25,600 files: controller CPU 426 -> 356 ms). The price is SQLite's: an I/O error
+// reading the file becomes a fault that stops the controller instead of an error.
 const sqliteParams = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)" +
-	"&_pragma=foreign_keys(1)&_txlock=immediate&_time_format=sqlite"
+	"&_pragma=foreign_keys(1)&_txlock=immediate&_time_format=sqlite" +
+	"&_pragma=mmap_size(268435456)"
 
 // Config says where the state lives.
 type Config struct {
